@@ -1,0 +1,171 @@
+// Package config holds the one Config struct. Flags, environment variables,
+// initializationOptions and workspace/didChangeConfiguration all fill the same fields through
+// the table built from the struct tags below, so a setting has one name per source and one default.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is every setting of mimi-lsp. Tags: json = initializationOptions key, env = environment
+// variable, flag = command-line flag, help = description (also printed by `mimi-lsp config`).
+type Config struct {
+	OllamaHost      string        `json:"ollamaHost" env:"OLLAMA_HOST" flag:"ollama-host" help:"Ollama base URL (host:port or URL; port 11434 when omitted)"`
+	CompletionModel string        `json:"completionModel" env:"MIMI_COMPLETION_MODEL" flag:"completion-model" help:"model for completion and inline completion (FIM)"`
+	ActionModel     string        `json:"actionModel" env:"MIMI_ACTION_MODEL" flag:"action-model" help:"model for code actions"`
+	EmbedModel      string        `json:"embedModel" env:"MIMI_EMBED_MODEL" flag:"embed-model" help:"model for workspace embeddings"`
+	FIMTemplate     string        `json:"fimTemplate" env:"MIMI_FIM_TEMPLATE" flag:"fim-template" help:"FIM prompt format: auto (from the model name), qwen, qwen-repo, deepseek, codellama, starcoder2, codegemma, codestral"`
+	NumCtx          int           `json:"numCtx" env:"MIMI_NUM_CTX" flag:"num-ctx" help:"context window sent as num_ctx (pinned: changing it reloads the model)"`
+	NumPredict      int           `json:"numPredict" env:"MIMI_NUM_PREDICT" flag:"num-predict" help:"most tokens generated per completion"`
+	Temperature     float64       `json:"temperature" env:"MIMI_TEMPERATURE" flag:"temperature" help:"sampling temperature for completions"`
+	TopP            float64       `json:"topP" env:"MIMI_TOP_P" flag:"top-p" help:"nucleus sampling top_p for completions"`
+	KeepAlive       time.Duration `json:"keepAlive" env:"MIMI_KEEP_ALIVE" flag:"keep-alive" help:"how long Ollama keeps the model loaded after a request"`
+	PrefixTokens    int           `json:"prefixTokens" env:"MIMI_PREFIX_TOKENS" flag:"prefix-tokens" help:"token budget for text before the cursor"`
+	SuffixTokens    int           `json:"suffixTokens" env:"MIMI_SUFFIX_TOKENS" flag:"suffix-tokens" help:"token budget for text after the cursor"`
+	MultiLine       bool          `json:"multiLine" env:"MIMI_MULTI_LINE" flag:"multi-line" help:"allow multi-line suggestions when the cursor is at the end of a line"`
+	MaxLines        int           `json:"maxLines" env:"MIMI_MAX_LINES" flag:"max-lines" help:"most lines in a multi-line suggestion"`
+	Timeout         time.Duration `json:"timeout" env:"MIMI_TIMEOUT" flag:"timeout" help:"deadline for one completion (model call included)"`
+	ConnectTimeout  time.Duration `json:"connectTimeout" env:"MIMI_CONNECT_TIMEOUT" flag:"connect-timeout" help:"deadline for connecting to Ollama"`
+	CacheMaxBytes   int64         `json:"cacheMaxBytes" env:"MIMI_CACHE_MAX_BYTES" flag:"cache-max-bytes" help:"memory cache size in bytes"`
+	CompletionTTL   time.Duration `json:"completionTTL" env:"MIMI_COMPLETION_TTL" flag:"completion-ttl" help:"how long a cached completion stays valid"`
+	EmbeddingTTL    time.Duration `json:"embeddingTTL" env:"MIMI_EMBEDDING_TTL" flag:"embedding-ttl" help:"how long a cached embedding stays valid"`
+	LogLevel        string        `json:"logLevel" env:"MIMI_LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error (logs go to stderr)"`
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		OllamaHost:      "http://127.0.0.1:11434",
+		CompletionModel: "qwen2.5-coder:1.5b",
+		ActionModel:     "qwen3-coder:30b",
+		EmbedModel:      "nomic-embed-text",
+		FIMTemplate:     "auto",
+		NumCtx:          4096,
+		NumPredict:      128,
+		Temperature:     0.2,
+		TopP:            0.9,
+		KeepAlive:       30 * time.Minute,
+		PrefixTokens:    1536,
+		SuffixTokens:    512,
+		MultiLine:       true,
+		MaxLines:        12,
+		Timeout:         10 * time.Second,
+		ConnectTimeout:  2 * time.Second,
+		CacheMaxBytes:   64 << 20,
+		CompletionTTL:   time.Hour,
+		EmbeddingTTL:    24 * time.Hour,
+		LogLevel:        "info",
+	}
+}
+
+// FIMTemplates are the accepted values of FIMTemplate.
+var FIMTemplates = []string{"auto", "qwen", "qwen-repo", "deepseek", "codellama", "starcoder2", "codegemma", "codestral"}
+
+// Validate reports every invalid value at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(name string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	if _, err := NormalizeHost(c.OllamaHost); err != nil {
+		bad("ollamaHost", "%v", err)
+	}
+	for name, m := range map[string]string{"completionModel": c.CompletionModel, "actionModel": c.ActionModel, "embedModel": c.EmbedModel} {
+		if strings.TrimSpace(m) == "" {
+			bad(name, "must not be empty")
+		}
+	}
+	if !contains(FIMTemplates, c.FIMTemplate) {
+		bad("fimTemplate", "%q is not one of %s", c.FIMTemplate, strings.Join(FIMTemplates, ", "))
+	}
+	if c.NumCtx < 256 || c.NumCtx > 1<<20 {
+		bad("numCtx", "%d is out of range 256..1048576", c.NumCtx)
+	}
+	if c.NumPredict < 1 || c.NumPredict > 4096 {
+		bad("numPredict", "%d is out of range 1..4096", c.NumPredict)
+	}
+	if c.Temperature < 0 || c.Temperature > 2 {
+		bad("temperature", "%v is out of range 0..2", c.Temperature)
+	}
+	if c.TopP <= 0 || c.TopP > 1 {
+		bad("topP", "%v is out of range (0, 1]", c.TopP)
+	}
+	if c.PrefixTokens < 1 || c.SuffixTokens < 0 {
+		bad("prefixTokens/suffixTokens", "must be positive (got %d/%d)", c.PrefixTokens, c.SuffixTokens)
+	}
+	if c.PrefixTokens+c.SuffixTokens+c.NumPredict > c.NumCtx {
+		bad("prefixTokens+suffixTokens+numPredict", "%d exceeds numCtx %d (Ollama would cut the prompt from the front)",
+			c.PrefixTokens+c.SuffixTokens+c.NumPredict, c.NumCtx)
+	}
+	if c.MaxLines < 1 {
+		bad("maxLines", "must be at least 1")
+	}
+	if c.Timeout <= 0 || c.ConnectTimeout <= 0 {
+		bad("timeout/connectTimeout", "must be positive")
+	}
+	if c.KeepAlive < 0 {
+		bad("keepAlive", "must not be negative")
+	}
+	if c.CacheMaxBytes < 0 {
+		bad("cacheMaxBytes", "must not be negative")
+	}
+	if c.CompletionTTL <= 0 || c.EmbeddingTTL <= 0 {
+		bad("completionTTL/embeddingTTL", "must be positive")
+	}
+	if !contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		bad("logLevel", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// NormalizeHost turns OLLAMA_HOST forms ("host", "host:port", "http://host", "https://h/p")
+// into a base URL. A missing port means 11434 (not 80), as in Ollama's own client.
+func NormalizeHost(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return "", errors.New("empty host")
+	}
+	scheme := "http"
+	if i := strings.Index(h, "://"); i >= 0 {
+		scheme, h = h[:i], h[i+3:]
+	}
+	if scheme != "http" && scheme != "https" {
+		return "", fmt.Errorf("unsupported scheme %q (use http or https)", scheme)
+	}
+	host, path, _ := strings.Cut(h, "/")
+	u, err := url.Parse(scheme + "://" + host)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("cannot parse %q as host[:port]", h)
+	}
+	if u.Port() == "" {
+		port := "11434"
+		if strings.HasSuffix(host, ":") {
+			return "", fmt.Errorf("empty port in %q", h)
+		}
+		u.Host = joinHostPort(u.Hostname(), port)
+	}
+	if path != "" {
+		u.Path = "/" + strings.TrimSuffix(path, "/")
+	}
+	return u.String(), nil
+}
+
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
