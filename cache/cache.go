@@ -1,0 +1,66 @@
+// Package cache stores model answers by a hash of everything that determines them. It is the
+// only package that will speak Redis; today it has the bounded in-memory LRU tier.
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"time"
+)
+
+// Kind separates answer types: each has its own TTL and its own stats.
+type Kind string
+
+const (
+	KindCompletion Kind = "completion"
+	KindEmbedding  Kind = "embedding"
+	KindAction     Kind = "action"
+)
+
+// Cache is what consumers need; tiers (memory, Redis) implement it.
+// Get never returns an error for a miss; err is for a failing backend, which callers treat
+// as a miss.
+type Cache interface {
+	Get(ctx context.Context, kind Kind, key string) (val []byte, ok bool, err error)
+	Set(ctx context.Context, kind Kind, key string, val []byte) error
+	Stats() Stats
+}
+
+// Stats per kind.
+type Stats struct {
+	Kinds map[Kind]KindStats `json:"kinds"`
+	Keys  int                `json:"keys"`
+	Bytes int64              `json:"bytes"`
+}
+
+// KindStats counts lookups of one kind.
+type KindStats struct {
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+}
+
+// HitRate is hits/(hits+misses), 0 when there were no lookups.
+func (k KindStats) HitRate() float64 {
+	if k.Hits+k.Misses == 0 {
+		return 0
+	}
+	return float64(k.Hits) / float64(k.Hits+k.Misses)
+}
+
+// TTLs per kind.
+type TTLs map[Kind]time.Duration
+
+// Key hashes its parts (model, options, template version, prompt…) into a hex SHA-256.
+// Parts are length-prefixed so ("ab","c") and ("a","bc") differ.
+func Key(parts ...string) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

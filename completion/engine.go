@@ -1,0 +1,209 @@
+// Package completion is the FIM engine: it assembles context around the cursor, renders the
+// model family's prompt, reuses cached or in-flight answers, asks the model and post-processes.
+package completion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/model"
+)
+
+// Generator is the model call the engine needs (model.Client satisfies it).
+type Generator interface {
+	Generate(ctx context.Context, req model.GenerateRequest, onChunk func(chunk, soFar string) bool) (model.Generation, error)
+}
+
+// Config is the engine's part of the server configuration.
+type Config struct {
+	Model        string
+	Template     string // "auto" or a template name
+	Options      model.Options
+	KeepAlive    time.Duration
+	PrefixTokens int
+	SuffixTokens int
+	MultiLine    bool
+	MaxLines     int
+}
+
+// Request is one completion at a cursor.
+type Request struct {
+	Text     string // the whole document
+	Offset   int    // cursor, a byte offset into Text
+	Path     string // workspace-relative path ("" for untitled)
+	Repo     string
+	Language string
+	Snippets []Snippet
+}
+
+// Source says where an answer came from.
+type Source string
+
+const (
+	SourceModel  Source = "model"
+	SourceCache  Source = "cache"
+	SourceShared Source = "in-flight" // joined an identical request already asking the model
+)
+
+// Result is a post-processed suggestion ("" when there is nothing worth showing).
+type Result struct {
+	Text     string
+	Model    string
+	Source   Source
+	Template string
+}
+
+// Engine answers completions. It is safe for concurrent use.
+type Engine struct {
+	gen   Generator
+	cache cache.Cache
+	log   *slog.Logger
+	sf    singleflight.Group
+
+	mu     sync.RWMutex
+	cfg    Config
+	warned map[string]bool
+}
+
+// New returns an engine.
+func New(gen Generator, c cache.Cache, cfg Config, log *slog.Logger) *Engine {
+	return &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}}
+}
+
+// SetConfig replaces the configuration (didChangeConfiguration).
+func (e *Engine) SetConfig(cfg Config) {
+	e.mu.Lock()
+	e.cfg = cfg
+	e.mu.Unlock()
+}
+
+// Config returns the current configuration.
+func (e *Engine) Config() Config {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cfg
+}
+
+// Prepared is a rendered prompt with everything needed to ask and post-process.
+type Prepared struct {
+	Prompt   string
+	Key      string
+	Template *Template
+	pp       *ppContext
+	req      model.GenerateRequest
+}
+
+// Prepare builds the prompt and cache key without asking anything.
+func (e *Engine) Prepare(r Request) (*Prepared, error) {
+	cfg := e.Config()
+	if r.Offset < 0 || r.Offset > len(r.Text) {
+		return nil, fmt.Errorf("cursor offset %d outside document of %d bytes", r.Offset, len(r.Text))
+	}
+	t, known, err := TemplateFor(cfg.Template, cfg.Model, len(r.Snippets) > 0)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		e.warnOnce("template:"+cfg.Model, "unrecognised model family; using the qwen FIM format (set fimTemplate to override)", "model", cfg.Model)
+	}
+	prefix, suffix := Windows(r.Text, r.Offset, cfg.PrefixTokens, cfg.SuffixTokens)
+	prompt := t.Render(PromptInput{Prefix: prefix, Suffix: suffix, Path: r.Path, Repo: r.Repo, Language: r.Language, Snippets: r.Snippets})
+	opts := fmt.Sprintf("ctx=%d predict=%d temp=%g top_p=%g seed=%d multi=%t lines=%d",
+		cfg.Options.NumCtx, cfg.Options.NumPredict, cfg.Options.Temperature, cfg.Options.TopP, cfg.Options.Seed, cfg.MultiLine, cfg.MaxLines)
+	p := &Prepared{
+		Prompt:   prompt,
+		Key:      cache.Key(TemplateVersion, t.Name, cfg.Model, opts, prompt),
+		Template: t,
+		pp:       newPPContext(prefix, suffix, t, cfg.MultiLine, cfg.MaxLines),
+		req: model.GenerateRequest{
+			Model: cfg.Model, Prompt: prompt, Options: cfg.Options, Stop: t.Stop, KeepAlive: cfg.KeepAlive,
+		},
+	}
+	if p.pp.singleLine() {
+		p.req.Stop = append(append([]string(nil), t.Stop...), "\n")
+		if p.pp.LineSuffix == "" || strings.TrimSpace(p.pp.LineSuffix) == "" {
+			p.req.Stop = t.Stop // multi-line off at end of line: cut after generation instead
+		}
+	}
+	return p, nil
+}
+
+// Complete answers one request: cache, then an identical in-flight request, then the model.
+func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
+	p, err := e.Prepare(r)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Model: p.req.Model, Template: p.Template.Name}
+	if v, ok, err := e.cache.Get(ctx, cache.KindCompletion, p.Key); err != nil {
+		e.log.Debug("cache get failed; asking the model", "err", err)
+	} else if ok {
+		res.Text, res.Source = string(v), SourceCache
+		return res, nil
+	}
+	for attempt := 0; ; attempt++ {
+		ch := e.sf.DoChan(p.Key, func() (any, error) { return e.generate(ctx, p) })
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case out := <-ch:
+			if out.Err != nil {
+				// The leader was cancelled (its editor moved on) but we are still wanted: ask ourselves.
+				if model.KindOf(out.Err) == model.KindCancelled && ctx.Err() == nil && attempt == 0 {
+					continue
+				}
+				return res, out.Err
+			}
+			res.Text, res.Source = out.Val.(string), SourceModel
+			if out.Shared {
+				res.Source = SourceShared
+			}
+			return res, nil
+		}
+	}
+}
+
+func (e *Engine) generate(ctx context.Context, p *Prepared) (string, error) {
+	single := p.pp.singleLine()
+	maxLines := p.pp.MaxLines
+	g, err := e.gen.Generate(ctx, p.req, func(_, soFar string) bool {
+		// Stop as soon as the answer can no longer change after post-processing.
+		body := strings.TrimLeft(soFar, "\r\n")
+		if single && strings.Contains(body, "\n") {
+			return false
+		}
+		return maxLines <= 0 || strings.Count(body, "\n") < maxLines
+	})
+	if err != nil {
+		return "", err
+	}
+	text := postprocess(g.Text, p.pp, nil)
+	// Cache with a context that outlives a cancellation that arrives now: the answer is paid for.
+	if err := e.cache.Set(context.WithoutCancel(ctx), cache.KindCompletion, p.Key, []byte(text)); err != nil {
+		e.log.Debug("cache set failed", "err", err)
+	}
+	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
+		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
+	return text, nil
+}
+
+func (e *Engine) warnOnce(key, msg string, args ...any) {
+	e.mu.Lock()
+	seen := e.warned[key]
+	e.warned[key] = true
+	e.mu.Unlock()
+	if !seen {
+		e.log.Warn(msg, args...)
+	}
+}
+
+// ErrNoDocument is returned by callers that cannot find the document.
+var ErrNoDocument = errors.New("document not open")

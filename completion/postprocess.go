@@ -1,0 +1,270 @@
+package completion
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// ppContext is what post-processing knows about the cursor.
+type ppContext struct {
+	Prefix     string // text before the cursor (the prompt's window)
+	Suffix     string // text after the cursor (the prompt's window)
+	LinePrefix string // the cursor's line, before the cursor
+	LineSuffix string // the cursor's line, after the cursor
+	Special    []string
+	Stops      []string
+	MultiLine  bool
+	MaxLines   int
+}
+
+func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines int) *ppContext {
+	c := &ppContext{Prefix: prefix, Suffix: suffix, Special: t.Special, Stops: t.Stop, MultiLine: multiLine, MaxLines: maxLines}
+	c.LinePrefix = prefix[strings.LastIndexByte(prefix, '\n')+1:]
+	c.LineSuffix = suffix
+	if i := strings.IndexByte(suffix, '\n'); i >= 0 {
+		c.LineSuffix = suffix[:i]
+	}
+	c.LineSuffix = strings.TrimSuffix(c.LineSuffix, "\r")
+	return c
+}
+
+// midLine: code follows the cursor on its line, so only a single-line answer fits.
+func (c *ppContext) midLine() bool { return strings.TrimSpace(c.LineSuffix) != "" }
+
+// singleLine reports whether the answer must stay on the cursor's line.
+func (c *ppContext) singleLine() bool { return !c.MultiLine || c.midLine() }
+
+// filter is one named post-processing step.
+type filter struct {
+	name string
+	fn   func(s string, c *ppContext) string
+}
+
+// pipeline is the post-processing order. Each filter is small and pinned by golden cases in
+// testdata/postprocess (each case records which filters changed the text).
+var pipeline = []filter{
+	{"strip-special", stripSpecial},
+	{"cut-at-stop", cutAtStop},
+	{"single-line", singleLineFilter},
+	{"limit-lines", limitLines},
+	{"bracket-balance", bracketBalance},
+	{"suffix-overlap", suffixOverlap},
+	{"repeats-next-lines", repeatsNextLines},
+	{"drop-empty", dropEmpty},
+	{"trim-space", trimSpace},
+}
+
+// postprocess runs the pipeline; trace (when non-nil) gets the names of filters that changed s.
+func postprocess(s string, c *ppContext, trace *[]string) string {
+	for _, f := range pipeline {
+		out := f.fn(s, c)
+		if out != s && trace != nil {
+			*trace = append(*trace, f.name)
+		}
+		s = out
+		if s == "" {
+			break
+		}
+	}
+	return s
+}
+
+// cutAtStop cuts at the first stop sequence (Ollama stops there too, but a stop can be split
+// across stream chunks or arrive from a cache written with other options).
+func cutAtStop(s string, c *ppContext) string {
+	for _, st := range c.Stops {
+		if i := strings.Index(s, st); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
+
+// stripSpecial removes special tokens the answer starts with (a model may echo the FIM
+// middle token) and, anywhere, the family's special tokens that are not stop sequences
+// (BOS-like tokens). Stop tokens in the body are left for cut-at-stop.
+func stripSpecial(s string, c *ppContext) string {
+	for again := true; again; {
+		again = false
+		for _, sp := range c.Special {
+			if t, ok := strings.CutPrefix(s, sp); ok {
+				s, again = t, true
+			}
+		}
+	}
+	for _, sp := range c.Special {
+		if !slices.Contains(c.Stops, sp) {
+			s = strings.ReplaceAll(s, sp, "")
+		}
+	}
+	return s
+}
+
+// singleLineFilter keeps only the first line when the cursor is mid-line or multi-line is off.
+// A leading newline is not a line of its own here: it would start a new line the user did not ask for.
+func singleLineFilter(s string, c *ppContext) string {
+	if !c.singleLine() {
+		return s
+	}
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSuffix(s, "\r")
+}
+
+// limitLines keeps at most MaxLines lines (a leading newline does not count as a line).
+func limitLines(s string, c *ppContext) string {
+	if c.MaxLines <= 0 {
+		return s
+	}
+	lead := len(s) - len(strings.TrimLeft(s, "\r\n"))
+	lines := strings.SplitAfter(s[lead:], "\n")
+	if len(lines) <= c.MaxLines {
+		return s
+	}
+	return s[:lead] + strings.Join(lines[:c.MaxLines], "")
+}
+
+var closerOf = map[byte]byte{'(': ')', '[': ']', '{': '}'}
+
+// bracketBalance stops before the first closing bracket that closes nothing opened in the
+// answer when the text after the cursor already starts with that bracket: the editor has it,
+// and the model is walking out of the user's scope (closing the block and writing on).
+func bracketBalance(s string, c *ppContext) string {
+	next := firstNonSpace(c.Suffix)
+	var stack []byte
+	inStr := byte(0)
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if inStr != 0 {
+			if ch == '\\' {
+				i++
+			} else if ch == inStr || ch == '\n' {
+				inStr = 0
+			}
+			continue
+		}
+		switch ch {
+		case '"', '\'', '`':
+			inStr = ch
+		case '(', '[', '{':
+			stack = append(stack, closerOf[ch])
+		case ')', ']', '}':
+			if len(stack) > 0 && stack[len(stack)-1] == ch {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if len(stack) == 0 && next == ch {
+				return strings.TrimRight(s[:i], " \t")
+			}
+			if len(stack) > 0 {
+				return strings.TrimRight(s[:i], " \t") // mismatched closer: cut
+			}
+		}
+	}
+	return s
+}
+
+// suffixOverlap removes the end of the answer that the rest of the line already has
+// (e.g. the answer ends with ")" and the cursor sits before ")").
+func suffixOverlap(s string, c *ppContext) string {
+	ls := strings.TrimSpace(c.LineSuffix)
+	if ls == "" {
+		return s
+	}
+	trimmed := strings.TrimRight(s, " \t")
+	for k := min(len(ls), len(trimmed)); k > 0; k-- {
+		if strings.HasSuffix(trimmed, ls[:k]) {
+			return strings.TrimRight(trimmed[:len(trimmed)-k], " \t")
+		}
+	}
+	return s
+}
+
+// repeatsNextLines drops an answer whose lines repeat the lines that follow the cursor, and
+// trims trailing answer lines that duplicate the start of the suffix.
+func repeatsNextLines(s string, c *ppContext) string {
+	rest := c.Suffix
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[i+1:]
+	} else {
+		rest = ""
+	}
+	next := nonEmptyLines(rest, 8)
+	ans := nonEmptyLines(s, 1<<20)
+	if len(ans) == 0 || len(next) == 0 {
+		return s
+	}
+	// The whole answer repeats the next lines.
+	if len(ans) <= len(next) && equalLines(ans, next[:len(ans)]) {
+		return ""
+	}
+	// The answer's tail repeats the next lines: keep what comes before it.
+	for k := min(len(ans)-1, len(next)); k > 0; k-- {
+		if equalLines(ans[len(ans)-k:], next[:k]) {
+			lines := strings.Split(s, "\n")
+			kept, seen := len(lines), 0
+			for kept > 0 && seen < k {
+				kept--
+				if strings.TrimSpace(lines[kept]) != "" {
+					seen++
+				}
+			}
+			return strings.Join(lines[:kept], "\n")
+		}
+	}
+	return s
+}
+
+// trimSpace drops trailing whitespace and, when the line already ends in a space, the
+// answer's leading spaces (so "return |" + " x" does not become "return  x").
+func trimSpace(s string, c *ppContext) string {
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
+	if strings.HasSuffix(c.LinePrefix, " ") || strings.HasSuffix(c.LinePrefix, "\t") {
+		s = strings.TrimLeft(s, " \t")
+	}
+	return s
+}
+
+// dropEmpty drops answers with nothing but whitespace.
+func dropEmpty(s string, _ *ppContext) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return s
+}
+
+func firstNonSpace(s string) byte {
+	for i := 0; i < len(s); i++ {
+		if !unicode.IsSpace(rune(s[i])) {
+			return s[i]
+		}
+	}
+	return 0
+}
+
+func nonEmptyLines(s string, n int) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if t := strings.TrimSpace(l); t != "" {
+			out = append(out, t)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+func equalLines(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
