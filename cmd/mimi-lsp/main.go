@@ -1,0 +1,155 @@
+// Command mimi-lsp is an LSP server that gives AI code completion from local Ollama models.
+//
+//	mimi-lsp [serve] [flags]              serve LSP on stdio (or --listen ADDR for TCP)
+//	mimi-lsp complete [flags] FILE:LINE:COL  print the completion at a position (1-based)
+//	mimi-lsp doctor [flags]               check Ollama and the configured models
+//	mimi-lsp config                       print every setting with its default
+//	mimi-lsp version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/lsp"
+	"github.com/mimi-lsp/mimi-lsp/model"
+)
+
+// version is set with -ldflags "-X main.version=…"; otherwise the module version.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	cfg := config.Default()
+	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "mimi-lsp: invalid environment: %v\n", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("mimi-lsp "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.RegisterFlags(fs)
+	listen := fs.String("listen", "", "serve LSP over TCP on this address instead of stdio (serve only)")
+	fs.Bool("stdio", true, "serve on stdio (the default; accepted for editors that pass it)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "mimi-lsp: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, *listen, stdin, stdout, log)
+	case "complete":
+		return complete(ctx, cfg, fs.Args(), stdout, stderr, log)
+	case "doctor":
+		return doctor(ctx, cfg, stdout)
+	case "config":
+		fmt.Fprint(stdout, config.Reference())
+		return 0
+	case "version":
+		fmt.Fprintf(stdout, "mimi-lsp %s\n", versionString())
+		return 0
+	default:
+		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, doctor, config, version)\n", cmd)
+		return 2
+	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// wiring builds the shared pieces: one memory cache for every engine a session builds.
+type wiring struct {
+	cache *cache.Memory
+	log   *slog.Logger
+}
+
+func newWiring(cfg config.Config, log *slog.Logger) *wiring {
+	return &wiring{
+		cache: cache.NewMemory(cfg.CacheMaxBytes, cache.TTLs{
+			cache.KindCompletion: cfg.CompletionTTL,
+			cache.KindEmbedding:  cfg.EmbeddingTTL,
+		}),
+		log: log,
+	}
+}
+
+// engine builds a completion engine for cfg.
+func (w *wiring) engine(cfg config.Config) (*completion.Engine, error) {
+	host, err := config.NormalizeHost(cfg.OllamaHost)
+	if err != nil {
+		return nil, err
+	}
+	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return completion.New(client, w.cache, EngineConfig(cfg), w.log), nil
+}
+
+// EngineConfig maps the server configuration onto the completion engine's.
+func EngineConfig(cfg config.Config) completion.Config {
+	return completion.Config{
+		Model:    cfg.CompletionModel,
+		Template: cfg.FIMTemplate,
+		Options: model.Options{
+			NumCtx: cfg.NumCtx, NumPredict: cfg.NumPredict, Temperature: cfg.Temperature, TopP: cfg.TopP,
+		},
+		KeepAlive:    cfg.KeepAlive,
+		PrefixTokens: cfg.PrefixTokens,
+		SuffixTokens: cfg.SuffixTokens,
+		MultiLine:    cfg.MultiLine,
+		MaxLines:     cfg.MaxLines,
+	}
+}
+
+func (w *wiring) serverOptions(cfg config.Config) lsp.Options {
+	return lsp.Options{
+		Config:  cfg,
+		Log:     w.log,
+		Version: versionString(),
+		NewCompleter: func(c config.Config) (lsp.Completer, error) {
+			return w.engine(c)
+		},
+	}
+}

@@ -1,0 +1,12 @@
+package main
+
+import "fmt"
+
+// add returns the sum of a and b.
+func add(a, b int) int {
+	return 
+}
+
+func main() {
+	fmt.Println(add(1, 2))
+}

@@ -1,0 +1,210 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/model"
+)
+
+type positionParams struct {
+	TextDocument textDocumentIdentifier `json:"textDocument"`
+	Position     *Position              `json:"position"`
+}
+
+// inlineCompletionItem and inlineCompletionList are LSP 3.18 types (absent from protocol v0.12.0).
+type inlineCompletionItem struct {
+	InsertText string `json:"insertText"`
+	FilterText string `json:"filterText,omitempty"`
+	Range      *Range `json:"range,omitempty"`
+}
+
+type inlineCompletionList struct {
+	Items []inlineCompletionItem `json:"items"`
+}
+
+var errSuperseded = errors.New("superseded by a newer completion request for the same document")
+
+// startCompletion snapshots the document on the read loop (so it reflects every didChange
+// before it), then answers on its own goroutine.
+func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.Replier, raw json.RawMessage, inline bool) error {
+	var p positionParams
+	if err := json.Unmarshal(raw, &p); err != nil || p.Position == nil || p.TextDocument.URI == "" {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "completion needs textDocument.uri and position"))
+	}
+	doc, ok := s.docs.get(p.TextDocument.URI)
+	if !ok {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "document not open: %s (send didOpen first)", p.TextDocument.URI))
+	}
+	enc := s.encoding()
+	off, err := doc.Offset(*p.Position, enc)
+	if err != nil {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%v", err))
+	}
+	s.mu.Lock()
+	cfg, completer := s.cfg, s.completer
+	s.mu.Unlock()
+
+	cctx, c := s.track(ctx, id)
+	method := "completion"
+	if inline {
+		method = "inline"
+	}
+	s.supersede(doc.URI + "\x00" + method)
+	s.mu.Lock()
+	s.latest[doc.URI+"\x00"+method] = c
+	s.mu.Unlock()
+
+	req := completion.Request{Text: doc.Text, Offset: off, Path: s.relPath(doc.URI), Repo: s.rootName, Language: doc.LanguageID}
+	go func() {
+		defer s.untrack(c)
+		defer s.forgetLatest(doc.URI+"\x00"+method, c)
+		tctx, cancel := context.WithTimeout(cctx, cfg.Timeout)
+		defer cancel()
+		start := time.Now()
+		res, err := completer.Complete(tctx, req)
+		if cause := context.Cause(cctx); cause != nil {
+			// Cancelled by $/cancelRequest, a newer request, shutdown or exit.
+			s.log.Debug("completion cancelled", "uri", doc.URI, "cause", cause)
+			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, cause.Error()))
+			return
+		}
+		if err != nil {
+			s.completionFailed(ctx, err)
+			_ = s.reply(ctx, reply, emptyResult(inline), nil)
+			return
+		}
+		s.clearProblems()
+		s.log.Debug("completion", "uri", doc.URI, "source", res.Source, "len", len(res.Text), "ms", time.Since(start).Milliseconds())
+		if inline {
+			_ = s.reply(ctx, reply, inlineResult(doc, off, enc, res), nil)
+		} else {
+			_ = s.reply(ctx, reply, completionResult(doc, off, enc, res), nil)
+		}
+	}()
+	return nil
+}
+
+// supersede cancels the newest request under key (a newer one replaces it).
+func (s *Server) supersede(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if key == "" {
+		return
+	}
+	for k, c := range s.latest {
+		if k == key || strings.HasPrefix(k, key+"\x00") {
+			c.cancel(errSuperseded)
+			delete(s.latest, k)
+		}
+	}
+}
+
+func (s *Server) forgetLatest(key string, c *call) {
+	s.mu.Lock()
+	if s.latest[key] == c {
+		delete(s.latest, key)
+	}
+	s.mu.Unlock()
+}
+
+// completionFailed logs every failure and tells the user once per kind of problem.
+func (s *Server) completionFailed(ctx context.Context, err error) {
+	var me *model.Error
+	if errors.As(err, &me) {
+		switch me.Kind {
+		case model.KindUnreachable, model.KindModelMissing, model.KindBadRequest:
+			s.log.Warn("completion failed", "err", err)
+			s.showOnce(ctx, "model:"+me.Kind.String(), protocol.MessageTypeError, "mimi-lsp: "+me.Hint())
+			return
+		case model.KindTimeout, model.KindOverloaded, model.KindServer:
+			s.log.Warn("completion failed", "err", err)
+			s.showOnce(ctx, "model:"+me.Kind.String(), protocol.MessageTypeWarning, "mimi-lsp: "+me.Hint())
+			return
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("completion timed out", "err", err)
+		return
+	}
+	s.log.Warn("completion failed", "err", err)
+}
+
+func emptyResult(inline bool) any {
+	if inline {
+		return inlineCompletionList{Items: []inlineCompletionItem{}}
+	}
+	return protocol.CompletionList{IsIncomplete: true, Items: []protocol.CompletionItem{}}
+}
+
+// wordStart returns the byte offset where the identifier before off begins.
+func wordStart(text string, off int) int {
+	i := off
+	for i > 0 {
+		r, n := utf8.DecodeLastRuneInString(text[:i])
+		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		i -= n
+	}
+	return i
+}
+
+// completionResult turns a suggestion into one item whose textEdit replaces the word before
+// the cursor with word+suggestion: the editor keeps filtering (filterText) as the user types.
+func completionResult(doc *Document, off int, enc Encoding, res completion.Result) protocol.CompletionList {
+	list := protocol.CompletionList{IsIncomplete: true, Items: []protocol.CompletionItem{}}
+	if res.Text == "" {
+		return list
+	}
+	ws := wordStart(doc.Text, off)
+	word := doc.Text[ws:off]
+	newText := word + res.Text
+	rng := Range{Start: doc.PositionOf(ws, enc), End: doc.PositionOf(off, enc)}
+	list.Items = append(list.Items, protocol.CompletionItem{
+		Label:            label(newText),
+		Kind:             protocol.CompletionItemKindSnippet,
+		Detail:           fmt.Sprintf("mimi · %s", res.Model),
+		Documentation:    &protocol.MarkupContent{Kind: protocol.Markdown, Value: "```" + doc.LanguageID + "\n" + newText + "\n```"},
+		FilterText:       newText,
+		SortText:         "0",
+		Preselect:        true,
+		InsertTextFormat: protocol.InsertTextFormatPlainText,
+		TextEdit:         &protocol.TextEdit{Range: rng, NewText: newText},
+	})
+	return list
+}
+
+func inlineResult(doc *Document, off int, enc Encoding, res completion.Result) inlineCompletionList {
+	list := inlineCompletionList{Items: []inlineCompletionItem{}}
+	if res.Text == "" {
+		return list
+	}
+	pos := doc.PositionOf(off, enc)
+	list.Items = append(list.Items, inlineCompletionItem{InsertText: res.Text, Range: &Range{Start: pos, End: pos}})
+	return list
+}
+
+// label is the first non-empty line, trimmed and shortened.
+func label(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			if utf8.RuneCountInString(l) > 60 {
+				r := []rune(l)
+				l = string(r[:59]) + "…"
+			}
+			return l
+		}
+	}
+	return strings.TrimSpace(s)
+}

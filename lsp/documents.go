@@ -1,0 +1,113 @@
+package lsp
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Document is an immutable snapshot of an open text document. A change makes a new Document,
+// so a request that took a snapshot keeps a consistent view while later changes apply.
+type Document struct {
+	URI        string // exactly as the client sent it
+	LanguageID string
+	Version    int32
+	Text       string
+
+	once   sync.Once
+	starts []int
+}
+
+// NewDocument returns a document snapshot.
+func NewDocument(uri, languageID string, version int32, text string) *Document {
+	return &Document{URI: uri, LanguageID: languageID, Version: version, Text: text}
+}
+
+func (d *Document) lines() []int {
+	d.once.Do(func() { d.starts = lineIndex(d.Text) })
+	return d.starts
+}
+
+// contentChange is TextDocumentContentChangeEvent with an optional range: protocol v0.12.0
+// has a value Range, which would turn a full-document change into an insert at 0:0.
+type contentChange struct {
+	Range *Range `json:"range,omitempty"`
+	Text  string `json:"text"`
+}
+
+// apply returns the document after the changes, applied in order.
+func (d *Document) apply(version int32, changes []contentChange, enc Encoding) (*Document, error) {
+	cur := d
+	for i, c := range changes {
+		if c.Range == nil {
+			cur = NewDocument(d.URI, d.LanguageID, version, c.Text)
+			continue
+		}
+		start, err := cur.editOffset(c.Range.Start, enc)
+		if err != nil {
+			return d, fmt.Errorf("change %d: start: %w", i, err)
+		}
+		end, err := cur.editOffset(c.Range.End, enc)
+		if err != nil {
+			return d, fmt.Errorf("change %d: end: %w", i, err)
+		}
+		if end < start {
+			return d, fmt.Errorf("change %d: range end %v before start %v", i, c.Range.End, c.Range.Start)
+		}
+		var b strings.Builder
+		b.Grow(len(cur.Text) - (end - start) + len(c.Text))
+		b.WriteString(cur.Text[:start])
+		b.WriteString(c.Text)
+		b.WriteString(cur.Text[end:])
+		cur = NewDocument(d.URI, d.LanguageID, version, b.String())
+	}
+	if cur == d {
+		cur = NewDocument(d.URI, d.LanguageID, version, d.Text)
+	}
+	return cur, nil
+}
+
+// editOffset is Offset, except that the position just past the last line (some clients send
+// it for an edit that appends at the end) means the end of the document.
+func (d *Document) editOffset(p Position, enc Encoding) (int, error) {
+	if int(p.Line) == d.LineCount() && p.Character == 0 {
+		return len(d.Text), nil
+	}
+	return d.Offset(p, enc)
+}
+
+// store holds the open documents. Writes happen on the read loop (ordered); reads from any
+// goroutine get immutable snapshots.
+type store struct {
+	mu   sync.RWMutex
+	docs map[string]*Document
+}
+
+func newStore() *store { return &store{docs: map[string]*Document{}} }
+
+func (s *store) get(uri string) (*Document, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.docs[uri]
+	return d, ok
+}
+
+func (s *store) put(d *Document) {
+	s.mu.Lock()
+	s.docs[d.URI] = d
+	s.mu.Unlock()
+}
+
+func (s *store) remove(uri string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.docs[uri]
+	delete(s.docs, uri)
+	return ok
+}
+
+func (s *store) len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.docs)
+}

@@ -1,0 +1,183 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/mimi-lsp/mimi-lsp/config"
+)
+
+// initializeParams is the part of InitializeParams we read (3.17 positionEncodings included,
+// which protocol v0.12.0 lacks).
+type initializeParams struct {
+	ProcessID             *int32          `json:"processId"`
+	RootURI               string          `json:"rootUri"`
+	RootPath              string          `json:"rootPath"`
+	InitializationOptions json.RawMessage `json:"initializationOptions"`
+	WorkspaceFolders      []struct {
+		URI  string `json:"uri"`
+		Name string `json:"name"`
+	} `json:"workspaceFolders"`
+	Capabilities struct {
+		General struct {
+			PositionEncodings []string `json:"positionEncodings"`
+		} `json:"general"`
+	} `json:"capabilities"`
+	ClientInfo *struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"clientInfo"`
+}
+
+// serverCapabilities lists what we advertise, including 3.17/3.18 fields.
+type serverCapabilities struct {
+	PositionEncoding         Encoding                         `json:"positionEncoding"`
+	TextDocumentSync         protocol.TextDocumentSyncOptions `json:"textDocumentSync"`
+	CompletionProvider       *protocol.CompletionOptions      `json:"completionProvider"`
+	InlineCompletionProvider bool                             `json:"inlineCompletionProvider"`
+}
+
+type initializeResult struct {
+	Capabilities serverCapabilities   `json:"capabilities"`
+	ServerInfo   *protocol.ServerInfo `json:"serverInfo"`
+}
+
+func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p initializeParams
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "initialize: %v", err)
+	}
+	enc := UTF16
+	for _, e := range p.Capabilities.General.PositionEncodings {
+		if Encoding(e) == UTF8 {
+			enc = UTF8 // cheapest for us: offsets are bytes
+			break
+		}
+	}
+	root := p.RootURI
+	if root == "" && len(p.WorkspaceFolders) > 0 {
+		root = p.WorkspaceFolders[0].URI
+	}
+	rootPath := uriPath(root)
+	if rootPath == "" && p.RootPath != "" {
+		rootPath = p.RootPath
+	}
+
+	cfg := s.opts.Config
+	unknown, err := cfg.ApplyJSON(p.InitializationOptions)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	s.mu.Lock()
+	s.enc = enc
+	s.root = rootPath
+	if rootPath != "" {
+		s.rootName = filepath.Base(rootPath)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.showOnce(ctx, "config", protocol.MessageTypeError,
+			"mimi-lsp: invalid initializationOptions, using the defaults: "+err.Error())
+	} else if err := s.setConfig(cfg); err != nil {
+		s.showOnce(ctx, "config", protocol.MessageTypeError, "mimi-lsp: "+err.Error())
+	}
+	if len(unknown) > 0 {
+		s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: unknown initializationOptions ignored: "+strings.Join(unknown, ", "))
+	}
+	client := ""
+	if p.ClientInfo != nil {
+		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
+	}
+	s.log.Info("initialize", "client", client, "root", rootPath, "positionEncoding", enc)
+
+	s.mu.Lock()
+	s.state = stateInitialized
+	s.mu.Unlock()
+	return initializeResult{
+		Capabilities: serverCapabilities{
+			PositionEncoding: enc,
+			TextDocumentSync: protocol.TextDocumentSyncOptions{
+				OpenClose: true,
+				Change:    protocol.TextDocumentSyncKindIncremental,
+				Save:      &protocol.SaveOptions{IncludeText: false},
+			},
+			CompletionProvider:       &protocol.CompletionOptions{ResolveProvider: false},
+			InlineCompletionProvider: true,
+		},
+		ServerInfo: &protocol.ServerInfo{Name: "mimi-lsp", Version: s.opts.Version},
+	}, nil
+}
+
+// setConfig installs a validated configuration and rebuilds the engine.
+func (s *Server) setConfig(cfg config.Config) error {
+	c, err := s.opts.NewCompleter(cfg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg, s.completer = cfg, c
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage) {
+	var p struct {
+		Settings json.RawMessage `json:"settings"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		s.log.Warn("didChangeConfiguration: bad params", "err", err)
+		return
+	}
+	s.mu.Lock()
+	cfg := s.cfg
+	s.mu.Unlock()
+	unknown, err := cfg.ApplyJSON(p.Settings)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		s.show(ctx, protocol.MessageTypeError, "mimi-lsp: settings not applied: "+err.Error())
+		return
+	}
+	if len(unknown) > 0 {
+		s.log.Info("unknown settings ignored", "keys", unknown)
+	}
+	if err := s.setConfig(cfg); err != nil {
+		s.show(ctx, protocol.MessageTypeError, "mimi-lsp: "+err.Error())
+	}
+}
+
+// uriPath returns the filesystem path of a file: URI ("" otherwise).
+func uriPath(u string) string {
+	if !strings.HasPrefix(u, "file:") {
+		return ""
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return filepath.FromSlash(parsed.Path)
+}
+
+// relPath is the document's path relative to the workspace root (for prompts).
+func (s *Server) relPath(uri string) string {
+	p := uriPath(uri)
+	if p == "" {
+		return ""
+	}
+	s.mu.Lock()
+	root := s.root
+	s.mu.Unlock()
+	if root != "" {
+		if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
+			return filepath.ToSlash(r)
+		}
+	}
+	return filepath.Base(p)
+}

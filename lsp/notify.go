@@ -1,0 +1,42 @@
+package lsp
+
+import (
+	"context"
+
+	"go.lsp.dev/protocol"
+)
+
+// show sends window/showMessage (a notification: safe from any goroutine).
+func (s *Server) show(ctx context.Context, typ protocol.MessageType, msg string) {
+	s.log.Info("showMessage", "type", typ.String(), "message", msg)
+	if s.conn == nil {
+		return
+	}
+	if err := s.conn.Notify(context.WithoutCancel(ctx), "window/showMessage",
+		&protocol.ShowMessageParams{Type: typ, Message: msg}); err != nil {
+		s.log.Warn("showMessage failed", "err", err)
+	}
+}
+
+// showOnce shows a problem once per key until clearProblem(key) — so an unreachable Ollama
+// produces one message, not one per keystroke.
+func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageType, msg string) {
+	s.mu.Lock()
+	seen := s.notified[key]
+	s.notified[key] = true
+	s.mu.Unlock()
+	if !seen {
+		s.show(ctx, typ, msg)
+	}
+}
+
+// clearProblems forgets shown problems after a success, so a later outage is reported again.
+func (s *Server) clearProblems() {
+	s.mu.Lock()
+	for k := range s.notified {
+		if k != "config" {
+			delete(s.notified, k)
+		}
+	}
+	s.mu.Unlock()
+}

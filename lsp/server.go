@@ -1,0 +1,296 @@
+// Package lsp is the only package that speaks LSP: framing and dispatch over jsonrpc2, the
+// lifecycle, document sync, positions and the completion handlers.
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/config"
+)
+
+// Completer is the completion engine as the server uses it.
+type Completer interface {
+	Complete(ctx context.Context, r completion.Request) (completion.Result, error)
+}
+
+// Options wires a server.
+type Options struct {
+	Config config.Config
+	// NewCompleter builds the engine for a configuration; it is called at start and again when
+	// initializationOptions or didChangeConfiguration change the configuration.
+	NewCompleter func(config.Config) (Completer, error)
+	Log          *slog.Logger
+	Version      string
+	// ShutdownGrace bounds how long Serve waits for in-flight replies once input ends.
+	ShutdownGrace time.Duration
+}
+
+// Server is one LSP session.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	docs *store
+
+	conn jsonrpc2.Conn
+
+	mu        sync.Mutex
+	state     state
+	cfg       config.Config
+	completer Completer
+	enc       Encoding
+	root      string // workspace root path ("" when unknown)
+	rootName  string
+	exitCode  int
+	exited    bool
+	exitCh    chan struct{}
+	inflight  map[jsonrpc2.ID]*call
+	latest    map[string]*call // per document+method: the newest completion request
+	wg        sync.WaitGroup
+	notified  map[string]bool // problems already shown to the user (by kind)
+}
+
+type state int
+
+const (
+	stateNew state = iota
+	stateInitialized
+	stateShutdown
+)
+
+type call struct {
+	id         jsonrpc2.ID
+	cancel     context.CancelCauseFunc
+	superseded bool
+}
+
+// New returns a server; Serve runs it on a connection.
+func New(opts Options) (*Server, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.ShutdownGrace == 0 {
+		opts.ShutdownGrace = 2 * time.Second
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Log,
+		docs:     newStore(),
+		cfg:      opts.Config,
+		enc:      UTF16,
+		inflight: map[jsonrpc2.ID]*call{},
+		exitCh:   make(chan struct{}),
+		latest:   map[string]*call{},
+		notified: map[string]bool{},
+	}
+	c, err := opts.NewCompleter(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	s.completer = c
+	return s, nil
+}
+
+// Serve runs the session until `exit` or end of input and returns the process exit code:
+// 0 after shutdown+exit, 1 when exit came without shutdown or the input ended first.
+func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
+	st := newStream(r, w, nil, s.log)
+	s.conn = jsonrpc2.NewConn(st)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.conn.Go(ctx, s.handle)
+	select {
+	case <-s.conn.Done():
+	case <-s.exitCh:
+	case <-ctx.Done():
+	}
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close() // unblocks the read loop (net.Pipe, sockets); stdin ends with the process
+	}
+	if err := s.conn.Err(); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) {
+		s.log.Info("connection ended", "err", err)
+	}
+	// Let in-flight requests write their replies before we return (and the caller closes stdout).
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.opts.ShutdownGrace):
+		s.cancelAll(errors.New("server exiting"))
+		<-done
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited {
+		return s.exitCode
+	}
+	if s.state == stateShutdown {
+		return 0
+	}
+	return 1
+}
+
+// handle runs on jsonrpc2's single read goroutine: notifications are applied here, in order;
+// requests that may be slow are started on their own goroutine with a cancellable context.
+// It never returns an error (that would close the connection).
+func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+	call, isCall := req.(*jsonrpc2.Call)
+	if !isCall {
+		s.handleNotification(ctx, req)
+		return nil
+	}
+	id := call.ID()
+	s.mu.Lock()
+	st := s.state
+	s.mu.Unlock()
+	switch {
+	case st == stateNew && req.Method() != "initialize":
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "server not initialized: send initialize first (got %s)", req.Method()))
+	case st == stateShutdown:
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server is shutting down (got %s)", req.Method()))
+	}
+	switch req.Method() {
+	case "initialize":
+		res, err := s.initialize(ctx, req.Params())
+		return s.reply(ctx, reply, res, err)
+	case "shutdown":
+		s.mu.Lock()
+		s.state = stateShutdown
+		s.mu.Unlock()
+		s.cancelAll(errors.New("shutdown"))
+		return s.reply(ctx, reply, nil, nil)
+	case "textDocument/completion":
+		return s.startCompletion(ctx, id, reply, req.Params(), false)
+	case "textDocument/inlineCompletion":
+		return s.startCompletion(ctx, id, reply, req.Params(), true)
+	default:
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.MethodNotFound, "method not supported: %s", req.Method()))
+	}
+}
+
+func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
+	method := req.Method()
+	s.mu.Lock()
+	st := s.state
+	s.mu.Unlock()
+	if method == "exit" {
+		s.mu.Lock()
+		already := s.exited
+		s.mu.Unlock()
+		if !already {
+			s.exit()
+		}
+		return
+	}
+	if st == stateNew {
+		s.log.Debug("dropping notification before initialize", "method", method)
+		return
+	}
+	var err error
+	switch method {
+	case "$/cancelRequest":
+		var p struct {
+			ID jsonrpc2.ID `json:"id"`
+		}
+		if err = json.Unmarshal(req.Params(), &p); err == nil {
+			s.cancel(p.ID, errCancelledByClient)
+		}
+	case "initialized":
+	case "textDocument/didOpen":
+		err = s.didOpen(req.Params())
+	case "textDocument/didChange":
+		err = s.didChange(req.Params())
+	case "textDocument/didClose":
+		err = s.didClose(req.Params())
+	case "textDocument/didSave":
+		err = s.didSave(req.Params())
+	case "workspace/didChangeConfiguration":
+		s.didChangeConfiguration(ctx, req.Params())
+	default:
+		s.log.Debug("ignoring notification", "method", method)
+	}
+	if err != nil {
+		s.log.Warn("bad notification", "method", method, "err", err)
+	}
+}
+
+var errCancelledByClient = errors.New("cancelled by the client")
+
+// codeRequestCancelled is LSP's RequestCancelled (jsonrpc2 v0.10.0 has no constant for it).
+const codeRequestCancelled jsonrpc2.Code = -32800
+
+// track registers a request so $/cancelRequest can reach it.
+func (s *Server) track(ctx context.Context, id jsonrpc2.ID) (context.Context, *call) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	c := &call{id: id, cancel: cancel}
+	s.mu.Lock()
+	s.inflight[id] = c
+	s.mu.Unlock()
+	s.wg.Add(1)
+	return cctx, c
+}
+
+func (s *Server) untrack(c *call) {
+	s.mu.Lock()
+	if s.inflight[c.id] == c {
+		delete(s.inflight, c.id)
+	}
+	s.mu.Unlock()
+	c.cancel(nil)
+	s.wg.Done()
+}
+
+func (s *Server) cancel(id jsonrpc2.ID, cause error) {
+	s.mu.Lock()
+	c := s.inflight[id]
+	s.mu.Unlock()
+	if c != nil {
+		c.cancel(cause)
+	}
+}
+
+func (s *Server) cancelAll(cause error) {
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.inflight))
+	for _, c := range s.inflight {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	for _, c := range calls {
+		c.cancel(cause)
+	}
+}
+
+// reply writes a result or error; it writes even when ctx is cancelled (a reply with a
+// cancelled context would be dropped and the client would hang).
+func (s *Server) reply(ctx context.Context, reply jsonrpc2.Replier, result any, err error) error {
+	if werr := reply(context.WithoutCancel(ctx), result, err); werr != nil {
+		s.log.Warn("writing reply failed", "err", werr)
+	}
+	return nil
+}
+
+func (s *Server) replyErr(ctx context.Context, reply jsonrpc2.Replier, err *jsonrpc2.Error) error {
+	s.log.Debug("request failed", "code", err.Code, "err", err.Message)
+	return s.reply(ctx, reply, nil, err)
+}
+
+func (s *Server) exit() {
+	s.mu.Lock()
+	s.exited = true
+	s.exitCode = 1
+	if s.state == stateShutdown {
+		s.exitCode = 0
+	}
+	s.mu.Unlock()
+	s.cancelAll(errors.New("exit"))
+	close(s.exitCh) // Serve returns once in-flight replies are written
+}
