@@ -135,6 +135,11 @@ func (s *Server) completionFailed(ctx context.Context, err error) {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("completion timed out", "err", err)
+		s.mu.Lock()
+		timeout := s.cfg.Timeout
+		s.mu.Unlock()
+		s.showOnce(ctx, "model:timeout", protocol.MessageTypeWarning, fmt.Sprintf(
+			"mimi-lsp: the model did not answer in time (timeout %s). Ollama may be loading the model or overloaded; raise `timeout` if this persists.", timeout))
 		return
 	}
 	s.log.Warn("completion failed", "err", err)

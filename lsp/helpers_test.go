@@ -1,0 +1,93 @@
+package lsp_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/lsp"
+	"github.com/mimi-lsp/mimi-lsp/model"
+)
+
+type session struct {
+	c    *lsptest.Client
+	code chan int
+	cfg  config.Config
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("MIMI_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// start runs an in-process server on a net.Pipe against host (a fake or unreachable Ollama).
+func start(t testing.TB, host string, mod func(*config.Config)) *session {
+	t.Helper()
+	cfg := config.Default()
+	cfg.OllamaHost = host
+	cfg.Timeout = 5 * time.Second
+	if mod != nil {
+		mod(&cfg)
+	}
+	mem := cache.NewMemory(cfg.CacheMaxBytes, cache.TTLs{cache.KindCompletion: cfg.CompletionTTL})
+	log := testLogger()
+	srv, err := lsp.New(lsp.Options{
+		Config: cfg, Log: log, Version: "test",
+		NewCompleter: func(c config.Config) (lsp.Completer, error) {
+			h, err := config.NormalizeHost(c.OllamaHost)
+			if err != nil {
+				return nil, err
+			}
+			cl, err := model.New(model.Config{Host: h, ConnectTimeout: time.Second})
+			if err != nil {
+				return nil, err
+			}
+			return completion.New(cl, mem, completion.Config{
+				Model: c.CompletionModel, Template: c.FIMTemplate,
+				Options:      model.Options{NumCtx: c.NumCtx, NumPredict: c.NumPredict, Temperature: c.Temperature, TopP: c.TopP},
+				KeepAlive:    c.KeepAlive,
+				PrefixTokens: c.PrefixTokens, SuffixTokens: c.SuffixTokens, MultiLine: c.MultiLine, MaxLines: c.MaxLines,
+			}, log), nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	s := &session{c: lsptest.New(b, b), code: make(chan int, 1), cfg: cfg}
+	go func() { s.code <- srv.Serve(context.Background(), a, a) }()
+	t.Cleanup(func() { b.Close() })
+	return s
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func (s *session) init(t testing.TB) {
+	t.Helper()
+	if _, err := s.c.Initialize(ctx(t), "file:///work", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newFake(t testing.TB, answer string) *fakeollama.Server {
+	f := fakeollama.New(answer)
+	t.Cleanup(f.Close)
+	return f
+}
+
+var _ = io.EOF
