@@ -1,6 +1,6 @@
 //go:build ignore
 
-// A file with a hole for `make run`: mimi-lsp complete examples/add.go:9:9
+// A file with a hole for `make run`: mimi-lsp complete examples/add.go:10:9
 package main
 
 import "fmt"
