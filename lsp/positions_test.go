@@ -14,19 +14,19 @@ func TestOffsetAndPosition(t *testing.T) {
 		enc  Encoding
 		want int
 	}{
-		{Position{0, 0}, UTF16, 0},
-		{Position{0, 1}, UTF16, 1},
-		{Position{0, 2}, UTF16, 1}, // inside the surrogate pair: snaps to the emoji's start
-		{Position{0, 3}, UTF16, 5},
-		{Position{0, 4}, UTF16, 7},
-		{Position{0, 99}, UTF16, 7}, // past the line end: clamps before CRLF
-		{Position{0, 2}, UTF32, 5},
-		{Position{0, 3}, UTF8, 1}, // inside the emoji's bytes: snaps back
-		{Position{0, 5}, UTF8, 5},
-		{Position{1, 1}, UTF16, 10},
-		{Position{1, 5}, UTF16, 10}, // before the lone CR
-		{Position{2, 2}, UTF16, 13},
-		{Position{3, 0}, UTF16, 14},
+		{pos(0, 0), UTF16, 0},
+		{pos(0, 1), UTF16, 1},
+		{pos(0, 2), UTF16, 1}, // inside the surrogate pair: snaps to the emoji's start
+		{pos(0, 3), UTF16, 5},
+		{pos(0, 4), UTF16, 7},
+		{pos(0, 99), UTF16, 7}, // past the line end: clamps before CRLF
+		{pos(0, 2), UTF32, 5},
+		{pos(0, 3), UTF8, 1}, // inside the emoji's bytes: snaps back
+		{pos(0, 5), UTF8, 5},
+		{pos(1, 1), UTF16, 10},
+		{pos(1, 5), UTF16, 10}, // before the lone CR
+		{pos(2, 2), UTF16, 13},
+		{pos(3, 0), UTF16, 14},
 	}
 	for _, c := range cases {
 		got, err := doc.Offset(c.pos, c.enc)
@@ -35,7 +35,7 @@ func TestOffsetAndPosition(t *testing.T) {
 		}
 	}
 	var pe *PositionError
-	if _, err := doc.Offset(Position{4, 0}, UTF16); !errors.As(err, &pe) {
+	if _, err := doc.Offset(pos(4, 0), UTF16); !errors.As(err, &pe) {
 		t.Errorf("line past end: err = %v, want *PositionError", err)
 	}
 	for _, c := range []struct {
@@ -43,13 +43,13 @@ func TestOffsetAndPosition(t *testing.T) {
 		enc  Encoding
 		want Position
 	}{
-		{5, UTF16, Position{0, 3}},
-		{5, UTF8, Position{0, 5}},
-		{5, UTF32, Position{0, 2}},
-		{7, UTF16, Position{0, 4}},
-		{8, UTF16, Position{0, 4}}, // between CR and LF: end of the line's content
-		{13, UTF16, Position{2, 2}},
-		{99, UTF16, Position{3, 0}},
+		{5, UTF16, pos(0, 3)},
+		{5, UTF8, pos(0, 5)},
+		{5, UTF32, pos(0, 2)},
+		{7, UTF16, pos(0, 4)},
+		{8, UTF16, pos(0, 4)}, // between CR and LF: end of the line's content
+		{13, UTF16, pos(2, 2)},
+		{99, UTF16, pos(3, 0)},
 	} {
 		if got := doc.PositionOf(c.off, c.enc); got != c.want {
 			t.Errorf("PositionOf(%d, %s) = %v, want %v", c.off, c.enc, got, c.want)
@@ -97,3 +97,5 @@ func BenchmarkOffsetUTF16(b *testing.B) {
 		}
 	}
 }
+
+func pos(line, char uint32) Position { return Position{Line: line, Character: char} }

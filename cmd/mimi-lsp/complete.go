@@ -59,6 +59,9 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 		var me *model.Error
 		if errors.As(err, &me) {
 			fmt.Fprintf(stderr, "mimi-lsp complete: %s\n", me.Hint())
+			if me.Kind == model.KindUnreachable {
+				fmt.Fprint(stderr, startOllamaHelp(cfg))
+			}
 		} else {
 			fmt.Fprintf(stderr, "mimi-lsp complete: %v\n", err)
 		}
@@ -116,4 +119,16 @@ func languageOf(file string) string {
 	default:
 		return "plaintext"
 	}
+}
+
+// startOllamaHelp is the exact set-up for a machine without a running Ollama.
+func startOllamaHelp(cfg config.Config) string {
+	return fmt.Sprintf(`To start Ollama and pull the models:
+  ollama serve &                      # or: docker compose up -d  (see docker-compose.yml)
+  ollama pull %-22s # completions (needed now)
+  ollama pull %-22s # code actions
+  ollama pull %-22s # workspace index
+Ollama on another machine: OLLAMA_HOST=http://gpu-box:11434 make run
+No Ollama at all: make demo (a private Ollama with tiny test models)
+`, cfg.CompletionModel, cfg.ActionModel, cfg.EmbedModel)
 }
