@@ -53,12 +53,7 @@ func start(t testing.TB, host string, mod func(*config.Config)) *session {
 			if err != nil {
 				return nil, err
 			}
-			return completion.New(cl, mem, completion.Config{
-				Model: c.CompletionModel, Template: c.FIMTemplate,
-				Options:      model.Options{NumCtx: c.NumCtx, NumPredict: c.NumPredict, Temperature: c.Temperature, TopP: c.TopP},
-				KeepAlive:    c.KeepAlive,
-				PrefixTokens: c.PrefixTokens, SuffixTokens: c.SuffixTokens, MultiLine: c.MultiLine, MaxLines: c.MaxLines,
-			}, log), nil
+			return completion.New(cl, mem, completion.ConfigFrom(c), log), nil
 		},
 	})
 	if err != nil {

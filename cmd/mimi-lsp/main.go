@@ -124,23 +124,7 @@ func (w *wiring) engine(cfg config.Config) (*completion.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return completion.New(client, w.cache, EngineConfig(cfg), w.log), nil
-}
-
-// EngineConfig maps the server configuration onto the completion engine's.
-func EngineConfig(cfg config.Config) completion.Config {
-	return completion.Config{
-		Model:    cfg.CompletionModel,
-		Template: cfg.FIMTemplate,
-		Options: model.Options{
-			NumCtx: cfg.NumCtx, NumPredict: cfg.NumPredict, Temperature: cfg.Temperature, TopP: cfg.TopP,
-		},
-		KeepAlive:    cfg.KeepAlive,
-		PrefixTokens: cfg.PrefixTokens,
-		SuffixTokens: cfg.SuffixTokens,
-		MultiLine:    cfg.MultiLine,
-		MaxLines:     cfg.MaxLines,
-	}
+	return completion.New(client, w.cache, completion.ConfigFrom(cfg), w.log), nil
 }
 
 func (w *wiring) serverOptions(cfg config.Config) lsp.Options {
