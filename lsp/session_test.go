@@ -1,0 +1,103 @@
+package lsp_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/lsp"
+	"github.com/mimi-lsp/mimi-lsp/model"
+)
+
+func TestCancelWithStringID(t *testing.T) {
+	f := newFake(t, "")
+	f.SetBehaviour(func(fakeollama.Request) fakeollama.Behaviour { return fakeollama.Behaviour{Hang: true} })
+	s := start(t, f.URL, nil)
+	s.init(t)
+	uri := "file:///work/a.go"
+	_ = s.c.DidOpen(uri, "go", "x := ")
+	body := `{"jsonrpc":"2.0","id":"req-α","method":"textDocument/completion","params":{"textDocument":{"uri":"` + uri + `"},"position":{"line":0,"character":5}}}`
+	_ = s.c.WriteRaw([]byte(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)))
+	waitFor(t, func() bool { return f.Calls.Load() == 1 })
+	_ = s.c.Notify("$/cancelRequest", map[string]any{"id": "req-α"})
+	waitFor(t, func() bool { return len(s.c.Notifications("(response)")) == 1 })
+	r := string(s.c.Notifications("(response)")[0].Params)
+	if !strings.Contains(r, `"id":"req-α"`) || !strings.Contains(r, "-32800") {
+		t.Fatalf("reply to cancelled string-id request = %s", r)
+	}
+	waitFor(t, func() bool { return f.Cancelled.Load() == 1 })
+}
+
+func TestDidChangeConfigurationSwitchesModel(t *testing.T) {
+	f := newFake(t, "ok")
+	s := start(t, f.URL, nil)
+	s.init(t)
+	uri := "file:///work/a.go"
+	_ = s.c.DidOpen(uri, "go", "x := ")
+	_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"mimi": map[string]any{"completionModel": "deepseek-coder:1.3b"}}})
+	var list lsptest.CompletionList
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 5), &list); err != nil {
+		t.Fatal(err)
+	}
+	r := f.Requests()[0]
+	if r.Model != "deepseek-coder:1.3b" || !strings.HasPrefix(r.Prompt, "<｜fim▁begin｜>") {
+		t.Fatalf("after didChangeConfiguration: model %q prompt %q", r.Model, r.Prompt)
+	}
+	// An invalid value is reported and the previous configuration kept.
+	_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"numCtx": 1}})
+	if _, err := s.c.WaitNotification(ctx(t), "window/showMessage"); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.c.DidChange(uri, 2, lsptest.Change{StartLine: 0, StartChar: 5, EndLine: 0, EndChar: 5, Text: "y"})
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 6), &list); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Requests()[1].Options["num_ctx"]; got != float64(4096) {
+		t.Fatalf("num_ctx after an invalid setting = %v, want the previous 4096", got)
+	}
+}
+
+// TestInputEndsWhileRequestInFlight: the editor closes our stdin right after a request; the
+// reply is still written before Serve returns.
+func TestInputEndsWhileRequestInFlight(t *testing.T) {
+	f := newFake(t, "late")
+	f.SetBehaviour(func(fakeollama.Request) fakeollama.Behaviour {
+		return fakeollama.Behaviour{Chunks: []string{"late"}, Delay: 200 * time.Millisecond}
+	})
+	cfg := config.Default()
+	cfg.OllamaHost = f.URL
+	mem := cache.NewMemory(1<<20, nil)
+	srv, err := lsp.New(lsp.Options{Config: cfg, Log: testLogger(), NewCompleter: func(c config.Config) (lsp.Completer, error) {
+		cl, _ := model.New(model.Config{Host: c.OllamaHost})
+		return completion.New(cl, mem, completion.ConfigFrom(c), testLogger()), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	code := make(chan int, 1)
+	go func() { code <- srv.Serve(context.Background(), inR, outW); outW.Close() }()
+	c := lsptest.New(outR, inW)
+	if _, err := c.Initialize(ctx(t), "file:///w", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.DidOpen("file:///w/a.go", "go", "x := ")
+	p, _ := c.Send("textDocument/completion", lsptest.PositionParams("file:///w/a.go", 0, 5))
+	inW.Close() // EOF on the server's input
+	var list lsptest.CompletionList
+	if err := p.Wait(ctx(t), &list); err != nil || len(list.Items) != 1 || list.Items[0].TextEdit.NewText != "late" {
+		t.Fatalf("reply lost after input ended: %v %+v", err, list)
+	}
+	if c := <-code; c != 1 {
+		t.Fatalf("exit code after EOF without shutdown = %d, want 1", c)
+	}
+}
