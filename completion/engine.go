@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -127,11 +128,9 @@ func (e *Engine) Prepare(r Request) (*Prepared, error) {
 			Model: cfg.Model, Prompt: prompt, Options: cfg.Options, Stop: t.Stop, KeepAlive: cfg.KeepAlive,
 		},
 	}
-	if p.pp.singleLine() {
-		p.req.Stop = append(append([]string(nil), t.Stop...), "\n")
-		if p.pp.LineSuffix == "" || strings.TrimSpace(p.pp.LineSuffix) == "" {
-			p.req.Stop = t.Stop // multi-line off at end of line: cut after generation instead
-		}
+	if p.pp.midLine() {
+		// Mid-line answers end at the line's end: let Ollama stop there.
+		p.req.Stop = append(slices.Clone(t.Stop), "\n")
 	}
 	return p, nil
 }

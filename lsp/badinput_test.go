@@ -225,3 +225,17 @@ func TestInvalidInitializationOptionsAreReported(t *testing.T) {
 		t.Fatalf("showMessage = %s", all)
 	}
 }
+
+func TestSecondInitializeAndRequestsAfterShutdown(t *testing.T) {
+	s := start(t, "http://127.0.0.1:1", nil)
+	s.init(t)
+	if _, err := s.c.Initialize(ctx(t), "file:///w", nil, nil); rpcCode(err) != -32600 {
+		t.Fatalf("second initialize: %v, want InvalidRequest", err)
+	}
+	if err := s.c.Call(ctx(t), "shutdown", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams("file:///a", 0, 0), nil); rpcCode(err) != -32600 {
+		t.Fatalf("request after shutdown: %v, want InvalidRequest", err)
+	}
+}

@@ -156,6 +156,8 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "server not initialized: send initialize first (got %s)", req.Method()))
 	case st == stateShutdown:
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server is shutting down (got %s)", req.Method()))
+	case st == stateInitialized && req.Method() == "initialize":
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "initialize was already received"))
 	}
 	switch req.Method() {
 	case "initialize":

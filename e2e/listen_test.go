@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"bufio"
+	"net"
+	"os/exec"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+)
+
+// TestListenTCP serves two editor sessions over TCP from one process.
+func TestListenTCP(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	cmd := exec.Command(binary, "--listen", "127.0.0.1:0", "--ollama-host", ol.URL)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addrRe := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
+	sc := bufio.NewScanner(stderr)
+	addr := ""
+	for sc.Scan() {
+		if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("no listen address logged")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ctx := timeout(t, 30*time.Second)
+	for i := range 2 {
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := lsptest.New(conn, conn)
+		if _, err := c.Initialize(ctx, "file:///w", []string{"utf-8"}, nil); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+		uri := "file:///w/a.go"
+		_ = c.DidOpen(uri, "go", "func add(a, b int) int {\n\treturn \n}\n")
+		var list lsptest.CompletionList
+		if err := c.Call(ctx, "textDocument/completion", lsptest.PositionParams(uri, 1, 8), &list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 1 || list.Items[0].TextEdit.NewText != ollamatest.Answer {
+			t.Fatalf("session %d: %+v", i, list)
+		}
+		if err := c.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+}
