@@ -118,28 +118,29 @@ func (s *Server) forgetLatest(key string, c *call) {
 	s.mu.Unlock()
 }
 
-// completionFailed logs every failure and tells the user once per kind of problem.
+// completionFailed tells the user once per kind of problem (until a completion succeeds
+// again) and logs at warn level that first time only; repeats go to the debug log.
 func (s *Server) completionFailed(ctx context.Context, err error) {
+	key, typ, msg := "other", protocol.MessageTypeWarning, ""
 	var me *model.Error
-	if errors.As(err, &me) {
-		switch me.Kind {
-		case model.KindUnreachable, model.KindModelMissing, model.KindBadRequest:
-			s.log.Warn("completion failed", "err", err)
-			s.showOnce(ctx, "model:"+me.Kind.String(), protocol.MessageTypeError, "mimi-lsp: "+me.Hint())
-			return
-		case model.KindTimeout, model.KindOverloaded, model.KindServer:
-			s.log.Warn("completion failed", "err", err)
-			s.showOnce(ctx, "model:"+me.Kind.String(), protocol.MessageTypeWarning, "mimi-lsp: "+me.Hint())
-			return
+	switch {
+	case errors.As(err, &me) && me.Kind != model.KindUnknown && me.Kind != model.KindCancelled:
+		key, msg = "model:"+me.Kind.String(), "mimi-lsp: "+me.Hint()
+		if me.Kind == model.KindUnreachable || me.Kind == model.KindModelMissing || me.Kind == model.KindBadRequest {
+			typ = protocol.MessageTypeError
 		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		s.log.Warn("completion timed out", "err", err)
+	case errors.Is(err, context.DeadlineExceeded):
 		s.mu.Lock()
 		timeout := s.cfg.Timeout
 		s.mu.Unlock()
-		s.showOnce(ctx, "model:timeout", protocol.MessageTypeWarning, fmt.Sprintf(
-			"mimi-lsp: the model did not answer in time (timeout %s). Ollama may be loading the model or overloaded; raise `timeout` if this persists.", timeout))
+		key, msg = "model:timeout", fmt.Sprintf("mimi-lsp: the model did not answer in time (timeout %s). "+
+			"Ollama may be loading the model or overloaded; raise `timeout` if this persists.", timeout)
+	}
+	if msg == "" || !s.showOnce(ctx, key, typ, msg) {
+		s.log.Debug("completion failed (already reported)", "err", err)
+		if msg == "" {
+			s.log.Warn("completion failed", "err", err)
+		}
 		return
 	}
 	s.log.Warn("completion failed", "err", err)

@@ -18,9 +18,9 @@ func (s *Server) show(ctx context.Context, typ protocol.MessageType, msg string)
 	}
 }
 
-// showOnce shows a problem once per key until clearProblem(key) — so an unreachable Ollama
-// produces one message, not one per keystroke.
-func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageType, msg string) {
+// showOnce shows a problem once per key until clearProblems — so an unreachable Ollama
+// produces one message, not one per keystroke. It reports whether the message was shown.
+func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageType, msg string) bool {
 	s.mu.Lock()
 	seen := s.notified[key]
 	s.notified[key] = true
@@ -28,6 +28,7 @@ func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageT
 	if !seen {
 		s.show(ctx, typ, msg)
 	}
+	return !seen
 }
 
 // clearProblems forgets shown problems after a success, so a later outage is reported again.
