@@ -28,11 +28,15 @@ type Cache interface {
 	Stats() Stats
 }
 
-// Stats per kind.
+// Stats per kind; a tiered cache adds one Stats per tier.
 type Stats struct {
-	Kinds map[Kind]KindStats `json:"kinds"`
-	Keys  int                `json:"keys"`
-	Bytes int64              `json:"bytes"`
+	Kinds   map[Kind]KindStats `json:"kinds"`
+	Keys    int                `json:"keys"`
+	Bytes   int64              `json:"bytes"`
+	Errors  uint64             `json:"errors,omitempty"`  // backend failures (counted as misses)
+	Skipped uint64             `json:"skipped,omitempty"` // lookups not tried: breaker open
+	Breaker string             `json:"breaker,omitempty"` // closed, open, half-open
+	Tiers   map[string]Stats   `json:"tiers,omitempty"`
 }
 
 // KindStats counts lookups of one kind.

@@ -1,0 +1,78 @@
+package cache
+
+import (
+	"sync"
+	"time"
+)
+
+// breaker fails open: after `threshold` consecutive failures Redis is skipped (callers use
+// the memory tier and the model) for a cool-down that doubles up to maxCool; then one probe
+// request is let through (half-open) and a success closes the breaker.
+type breaker struct {
+	mu        sync.Mutex
+	threshold int
+	baseCool  time.Duration
+	maxCool   time.Duration
+	now       func() time.Time
+
+	failures  int
+	open      bool
+	cool      time.Duration
+	openUntil time.Time
+	probing   bool
+	trips     uint64
+}
+
+func newBreaker(threshold int, baseCool, maxCool time.Duration) *breaker {
+	return &breaker{threshold: threshold, baseCool: baseCool, maxCool: maxCool, cool: baseCool, now: time.Now}
+}
+
+// allow reports whether a request may go to Redis now.
+func (b *breaker) allow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.open {
+		return true
+	}
+	if b.probing || b.now().Before(b.openUntil) {
+		return false
+	}
+	b.probing = true // half-open: this request is the probe
+	return true
+}
+
+func (b *breaker) success() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures, b.open, b.probing, b.cool = 0, false, false, b.baseCool
+}
+
+func (b *breaker) failure() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures++
+	if b.open { // a failed probe: stay open, longer
+		b.probing = false
+		b.cool = min(2*b.cool, b.maxCool)
+		b.openUntil = b.now().Add(b.cool)
+		return
+	}
+	if b.failures >= b.threshold {
+		b.open, b.trips = true, b.trips+1
+		b.openUntil = b.now().Add(b.cool)
+	}
+}
+
+// state is "closed", "open" or "half-open".
+func (b *breaker) state() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !b.open:
+		return "closed"
+	case b.probing:
+		return "half-open"
+	default:
+		return "open"
+	}
+}

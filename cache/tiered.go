@@ -1,0 +1,159 @@
+package cache
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Remote is the shared tier as Tiered uses it (Redis satisfies it).
+type Remote interface {
+	Cache
+	Clear(ctx context.Context) (int64, error)
+	Usage(ctx context.Context) (map[Kind]Stats, error)
+}
+
+// Tiered puts the memory LRU (L1) in front of a shared tier (L2): reads try L1 then L2 and
+// promote L2 hits into L1; writes go to L1 at once and to L2 in the background (a keystroke
+// never waits on a Redis write).
+type Tiered struct {
+	l1  *Memory
+	l2  Remote // nil: memory only
+	log *slog.Logger
+
+	writes  chan struct{} // bounds background L2 writes
+	wg      sync.WaitGroup
+	wtimout time.Duration
+
+	mu    sync.Mutex
+	kinds map[Kind]KindStats
+	hits  map[string]map[Kind]uint64 // tier → kind → hits
+}
+
+// NewTiered builds the tiers; l2 may be nil.
+func NewTiered(l1 *Memory, l2 Remote, log *slog.Logger) *Tiered {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Tiered{l1: l1, l2: l2, log: log, writes: make(chan struct{}, 64), wtimout: 250 * time.Millisecond,
+		kinds: map[Kind]KindStats{}, hits: map[string]map[Kind]uint64{}}
+}
+
+// Tier names a cache tier.
+const (
+	TierMemory = "memory"
+	TierRedis  = "redis"
+)
+
+// GetTier is Get that also says which tier answered ("" on a miss).
+func (t *Tiered) GetTier(ctx context.Context, kind Kind, key string) ([]byte, string, error) {
+	if v, ok, _ := t.l1.Get(ctx, kind, key); ok {
+		t.count(kind, TierMemory)
+		return v, TierMemory, nil
+	}
+	if t.l2 != nil {
+		v, ok, err := t.l2.Get(ctx, kind, key)
+		if err != nil {
+			t.log.Debug("redis get failed; treating as a miss", "err", err)
+		}
+		if ok {
+			_ = t.l1.Set(ctx, kind, key, v)
+			t.count(kind, TierRedis)
+			return v, TierRedis, nil
+		}
+	}
+	t.count(kind, "")
+	return nil, "", nil
+}
+
+// Get implements Cache.
+func (t *Tiered) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
+	v, tier, err := t.GetTier(ctx, kind, key)
+	return v, tier != "", err
+}
+
+// Set writes through: L1 now, L2 in the background (dropped, with a debug log, when more than
+// 64 writes are pending).
+func (t *Tiered) Set(ctx context.Context, kind Kind, key string, val []byte) error {
+	_ = t.l1.Set(ctx, kind, key, val)
+	if t.l2 == nil {
+		return nil
+	}
+	select {
+	case t.writes <- struct{}{}:
+	default:
+		t.log.Debug("redis write dropped: too many pending")
+		return nil
+	}
+	t.wg.Add(1)
+	go func() {
+		defer func() { <-t.writes; t.wg.Done() }()
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.wtimout)
+		defer cancel()
+		if err := t.l2.Set(wctx, kind, key, val); err != nil {
+			t.log.Debug("redis set failed", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Flush waits for background writes (tests, shutdown).
+func (t *Tiered) Flush() { t.wg.Wait() }
+
+func (t *Tiered) count(kind Kind, tier string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.kinds[kind]
+	if tier == "" {
+		st.Misses++
+	} else {
+		st.Hits++
+		if t.hits[tier] == nil {
+			t.hits[tier] = map[Kind]uint64{}
+		}
+		t.hits[tier][kind]++
+	}
+	t.kinds[kind] = st
+}
+
+// Stats: overall lookups per kind, and each tier's own view.
+func (t *Tiered) Stats() Stats {
+	l1 := t.l1.Stats()
+	s := Stats{Kinds: map[Kind]KindStats{}, Keys: l1.Keys, Bytes: l1.Bytes, Tiers: map[string]Stats{TierMemory: l1}}
+	if t.l2 != nil {
+		s.Tiers[TierRedis] = t.l2.Stats()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, v := range t.kinds {
+		s.Kinds[k] = v
+	}
+	return s
+}
+
+// TierHits returns hits per tier and kind.
+func (t *Tiered) TierHits() map[string]map[Kind]uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]map[Kind]uint64{}
+	for tier, m := range t.hits {
+		out[tier] = map[Kind]uint64{}
+		for k, v := range m {
+			out[tier][k] = v
+		}
+	}
+	return out
+}
+
+// Clear empties the memory tier and this namespace in the shared tier.
+func (t *Tiered) Clear(ctx context.Context) (int64, error) {
+	t.l1.Clear()
+	if t.l2 == nil {
+		return 0, nil
+	}
+	return t.l2.Clear(ctx)
+}
+
+// Remote returns the shared tier (nil when memory only).
+func (t *Tiered) Remote() Remote { return t.l2 }
