@@ -43,16 +43,27 @@ type Request struct {
 	Repo     string
 	Language string
 	Snippets []Snippet
+	// Scope keeps cached answers of one workspace (or team) apart from another's in a shared
+	// cache: it is part of every key.
+	Scope string
 }
 
 // Source says where an answer came from.
 type Source string
 
 const (
-	SourceModel  Source = "model"
-	SourceCache  Source = "cache"
-	SourceShared Source = "in-flight" // joined an identical request already asking the model
+	SourceModel     Source = "model"
+	SourceMemory    Source = "memory"       // exact hit in the memory tier
+	SourceRedis     Source = "redis"        // exact hit in the shared tier
+	SourceTypeahead Source = "typing-ahead" // the rest of a suggestion the user is typing
+	SourceShared    Source = "in-flight"    // joined an identical request already asking the model
 )
+
+// Cache is the cache as the engine uses it (cache.Tiered satisfies it).
+type Cache interface {
+	GetTier(ctx context.Context, kind cache.Kind, key string) ([]byte, string, error)
+	Set(ctx context.Context, kind cache.Kind, key string, val []byte) error
+}
 
 // Result is a post-processed suggestion ("" when there is nothing worth showing).
 type Result struct {
@@ -65,9 +76,11 @@ type Result struct {
 // Engine answers completions. It is safe for concurrent use.
 type Engine struct {
 	gen   Generator
-	cache cache.Cache
+	cache Cache
 	log   *slog.Logger
 	sf    singleflight.Group
+	ta    *typeahead
+	stats stats
 
 	mu     sync.RWMutex
 	cfg    Config
@@ -75,8 +88,8 @@ type Engine struct {
 }
 
 // New returns an engine.
-func New(gen Generator, c cache.Cache, cfg Config, log *slog.Logger) *Engine {
-	return &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}}
+func New(gen Generator, c Cache, cfg Config, log *slog.Logger) *Engine {
+	return &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256)}
 }
 
 // SetConfig replaces the configuration (didChangeConfiguration).
@@ -100,6 +113,8 @@ type Prepared struct {
 	Template *Template
 	pp       *ppContext
 	req      model.GenerateRequest
+	ctxKey   string // everything but the prefix (typing-ahead matching)
+	offset   int
 }
 
 // Prepare builds the prompt and cache key without asking anything.
@@ -121,7 +136,9 @@ func (e *Engine) Prepare(r Request) (*Prepared, error) {
 		cfg.Options.NumCtx, cfg.Options.NumPredict, cfg.Options.Temperature, cfg.Options.TopP, cfg.Options.Seed, cfg.MultiLine, cfg.MaxLines)
 	p := &Prepared{
 		Prompt:   prompt,
-		Key:      cache.Key(TemplateVersion, t.Name, cfg.Model, opts, prompt),
+		Key:      cache.Key(TemplateVersion, t.Name, cfg.Model, opts, r.Scope, prompt),
+		ctxKey:   cache.Key(TemplateVersion, t.Name, cfg.Model, opts, r.Scope, r.Path, suffix),
+		offset:   r.Offset,
 		Template: t,
 		pp:       newPPContext(prefix, suffix, t, cfg.MultiLine, cfg.MaxLines),
 		req: model.GenerateRequest{
@@ -135,17 +152,30 @@ func (e *Engine) Prepare(r Request) (*Prepared, error) {
 	return p, nil
 }
 
-// Complete answers one request: cache, then an identical in-flight request, then the model.
+// Complete answers one request: typing-ahead, then the cache (memory, then Redis), then an
+// identical in-flight request, then the model.
 func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	p, err := e.Prepare(r)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Model: p.req.Model, Template: p.Template.Name}
-	if v, ok, err := e.cache.Get(ctx, cache.KindCompletion, p.Key); err != nil {
-		e.log.Debug("cache get failed; asking the model", "err", err)
-	} else if ok {
-		res.Text, res.Source = string(v), SourceCache
+	defer func() { e.stats.count(res.Source) }()
+	if rest, ok := e.ta.lookup(ctx, p.ctxKey, r.Text, r.Offset); ok {
+		res.Text, res.Source = rest, SourceTypeahead
+		return res, nil
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if v, tier, err := e.cache.GetTier(ctx, cache.KindCompletion, p.Key); err != nil {
+		e.log.Debug("cache lookup failed; asking the model", "err", err)
+	} else if tier != "" {
+		res.Text, res.Source = string(v), SourceMemory
+		if tier == cache.TierRedis {
+			res.Source = SourceRedis
+		}
+		e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 		return res, nil
 	}
 	for attempt := 0; ; attempt++ {
@@ -173,7 +203,10 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 func (e *Engine) generate(ctx context.Context, p *Prepared) (string, error) {
 	single := p.pp.singleLine()
 	maxLines := p.pp.MaxLines
+	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix)
+	e.stats.modelCall(len(p.req.Prompt))
 	g, err := e.gen.Generate(ctx, p.req, func(_, soFar string) bool {
+		entry.update(soFar)
 		// Stop as soon as the answer can no longer change after post-processing.
 		body := strings.TrimLeft(soFar, "\r\n")
 		if single && strings.Contains(body, "\n") {
@@ -182,9 +215,11 @@ func (e *Engine) generate(ctx context.Context, p *Prepared) (string, error) {
 		return maxLines <= 0 || strings.Count(body, "\n") < maxLines
 	})
 	if err != nil {
+		entry.finish("", false)
 		return "", err
 	}
 	text := postprocess(g.Text, p.pp, nil)
+	entry.finish(text, text != "")
 	// Cache with a context that outlives a cancellation that arrives now: the answer is paid for.
 	if err := e.cache.Set(context.WithoutCancel(ctx), cache.KindCompletion, p.Key, []byte(text)); err != nil {
 		e.log.Debug("cache set failed", "err", err)

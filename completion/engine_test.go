@@ -50,14 +50,14 @@ func testConfig() Config {
 }
 
 func newTestEngine(g Generator) *Engine {
-	return New(g, cache.NewMemory(1<<20, cache.TTLs{}), testConfig(), slog.New(slog.DiscardHandler))
+	return New(g, cache.NewTiered(cache.NewMemory(1<<20, cache.TTLs{}), nil, nil), testConfig(), slog.New(slog.DiscardHandler))
 }
 
 func TestCompleteCachesAnswers(t *testing.T) {
 	g := &scripted{chunks: []string{"a + ", "b"}}
 	e := newTestEngine(g)
 	req := Request{Text: "return \n", Offset: 7}
-	for i, want := range []Source{SourceModel, SourceCache} {
+	for i, want := range []Source{SourceModel, SourceMemory} {
 		res, err := e.Complete(context.Background(), req)
 		if err != nil || res.Text != "a + b" || res.Source != want {
 			t.Fatalf("call %d: %+v, %v; want source %s", i, res, err, want)

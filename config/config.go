@@ -33,6 +33,11 @@ type Config struct {
 	CacheMaxBytes   int64         `json:"cacheMaxBytes" env:"MIMI_CACHE_MAX_BYTES" flag:"cache-max-bytes" help:"memory cache size in bytes"`
 	CompletionTTL   time.Duration `json:"completionTTL" env:"MIMI_COMPLETION_TTL" flag:"completion-ttl" help:"how long a cached completion stays valid"`
 	EmbeddingTTL    time.Duration `json:"embeddingTTL" env:"MIMI_EMBEDDING_TTL" flag:"embedding-ttl" help:"how long a cached embedding stays valid"`
+	RedisURL        string        `json:"redisURL" env:"MIMI_REDIS_URL" flag:"redis-url" help:"shared cache: redis://[user:pass@]host:port[/db], rediss:// for TLS, several hosts for Cluster, ?master=NAME for Sentinel; empty = memory only"`
+	RedisTimeout    time.Duration `json:"redisTimeout" env:"MIMI_REDIS_TIMEOUT" flag:"redis-timeout" help:"deadline for one Redis operation on the completion path (then the memory tier and the model answer)"`
+	RedisNamespace  string        `json:"redisNamespace" env:"MIMI_REDIS_NAMESPACE" flag:"redis-namespace" help:"key prefix in Redis: keys are NAMESPACE:v1:KIND:SHA256; cache clear deletes only these"`
+	CacheScope      string        `json:"cacheScope" env:"MIMI_CACHE_SCOPE" flag:"cache-scope" help:"part of every cache key: empty = the workspace folder (projects never share answers); the same value on several machines (e.g. a team name) shares them"`
+	ActionTTL       time.Duration `json:"actionTTL" env:"MIMI_ACTION_TTL" flag:"action-ttl" help:"how long a cached code action answer stays valid"`
 	LogLevel        string        `json:"logLevel" env:"MIMI_LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error (logs go to stderr)"`
 }
 
@@ -58,6 +63,9 @@ func Default() Config {
 		CacheMaxBytes:   64 << 20,
 		CompletionTTL:   time.Hour,
 		EmbeddingTTL:    24 * time.Hour,
+		RedisTimeout:    30 * time.Millisecond,
+		RedisNamespace:  "mimi",
+		ActionTTL:       24 * time.Hour,
 		LogLevel:        "info",
 	}
 }
@@ -113,8 +121,17 @@ func (c Config) Validate() error {
 	if c.CacheMaxBytes < 0 {
 		bad("cacheMaxBytes", "must not be negative")
 	}
-	if c.CompletionTTL <= 0 || c.EmbeddingTTL <= 0 {
-		bad("completionTTL/embeddingTTL", "must be positive")
+	if c.CompletionTTL <= 0 || c.EmbeddingTTL <= 0 || c.ActionTTL <= 0 {
+		bad("completionTTL/embeddingTTL/actionTTL", "must be positive")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		bad("redisURL", "must start with redis:// or rediss://")
+	}
+	if c.RedisTimeout <= 0 || c.RedisTimeout > 5*time.Second {
+		bad("redisTimeout", "%s is out of range (0, 5s]", c.RedisTimeout)
+	}
+	if strings.TrimSpace(c.RedisNamespace) == "" || strings.ContainsAny(c.RedisNamespace, " *?[]") {
+		bad("redisNamespace", "%q must be non-empty without spaces or glob characters", c.RedisNamespace)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		bad("logLevel", "%q is not debug, info, warn or error", c.LogLevel)

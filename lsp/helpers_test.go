@@ -53,7 +53,7 @@ func start(t testing.TB, host string, mod func(*config.Config)) *session {
 			if err != nil {
 				return nil, err
 			}
-			return completion.New(cl, mem, completion.ConfigFrom(c), log), nil
+			return completion.New(cl, cache.NewTiered(mem, nil, nil), completion.ConfigFrom(c), log), nil
 		},
 	})
 	if err != nil {

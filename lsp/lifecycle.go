@@ -181,3 +181,14 @@ func (s *Server) relPath(uri string) string {
 	}
 	return filepath.Base(p)
 }
+
+// cacheScope is the configured scope, else the workspace folder: a shared cache never serves
+// one project's code into another's unless a scope is configured on purpose.
+func (s *Server) cacheScope(configured string) string {
+	if configured != "" {
+		return "scope:" + configured
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "workspace:" + s.root
+}

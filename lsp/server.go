@@ -28,8 +28,10 @@ type Options struct {
 	// NewCompleter builds the engine for a configuration; it is called at start and again when
 	// initializationOptions or didChangeConfiguration change the configuration.
 	NewCompleter func(config.Config) (Completer, error)
-	Log          *slog.Logger
-	Version      string
+	// CacheStats returns the cache statistics for a configuration (for mimi/stats); optional.
+	CacheStats func(config.Config) any
+	Log        *slog.Logger
+	Version    string
 	// ShutdownGrace bounds how long Serve waits for in-flight replies once input ends.
 	ShutdownGrace time.Duration
 }
@@ -173,6 +175,8 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		return s.startCompletion(ctx, id, reply, req.Params(), false)
 	case "textDocument/inlineCompletion":
 		return s.startCompletion(ctx, id, reply, req.Params(), true)
+	case "mimi/stats":
+		return s.reply(ctx, reply, s.stats(), nil)
 	default:
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.MethodNotFound, "method not supported: %s", req.Method()))
 	}
@@ -295,4 +299,24 @@ func (s *Server) exit() {
 	s.mu.Unlock()
 	s.cancelAll(errors.New("exit"))
 	close(s.exitCh) // Serve returns once in-flight replies are written
+}
+
+// statser is implemented by engines that count how they answered.
+type statser interface {
+	Stats() completion.Stats
+}
+
+// stats answers the custom request mimi/stats: how completions were answered and the cache.
+func (s *Server) stats() map[string]any {
+	s.mu.Lock()
+	cfg, c := s.cfg, s.completer
+	s.mu.Unlock()
+	out := map[string]any{"documents": s.docs.len()}
+	if st, ok := c.(statser); ok {
+		out["completion"] = st.Stats()
+	}
+	if s.opts.CacheStats != nil {
+		out["cache"] = s.opts.CacheStats(cfg)
+	}
+	return out
 }

@@ -77,7 +77,7 @@ func TestInputEndsWhileRequestInFlight(t *testing.T) {
 	mem := cache.NewMemory(1<<20, nil)
 	srv, err := lsp.New(lsp.Options{Config: cfg, Log: testLogger(), NewCompleter: func(c config.Config) (lsp.Completer, error) {
 		cl, _ := model.New(model.Config{Host: c.OllamaHost})
-		return completion.New(cl, mem, completion.ConfigFrom(c), testLogger()), nil
+		return completion.New(cl, cache.NewTiered(mem, nil, nil), completion.ConfigFrom(c), testLogger()), nil
 	}})
 	if err != nil {
 		t.Fatal(err)

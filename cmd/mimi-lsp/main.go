@@ -3,6 +3,7 @@
 //	mimi-lsp [serve] [flags]              serve LSP on stdio (or --listen ADDR for TCP)
 //	mimi-lsp complete [flags] FILE:LINE:COL  print the completion at a position (1-based)
 //	mimi-lsp doctor [flags]               check Ollama and the configured models
+//	mimi-lsp cache stats|clear            shared-cache usage, or delete this namespace
 //	mimi-lsp config                       print every setting with its default
 //	mimi-lsp version
 package main
@@ -18,6 +19,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
@@ -70,6 +72,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return complete(ctx, cfg, fs.Args(), stdout, stderr, log)
 	case "doctor":
 		return doctor(ctx, cfg, stdout)
+	case "cache":
+		return cacheCmd(ctx, cfg, fs.Args(), stdout, stderr)
 	case "config":
 		fmt.Fprint(stdout, config.Reference())
 		return 0
@@ -77,7 +81,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "mimi-lsp %s\n", versionString())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, doctor, config, version)\n", cmd)
+		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, doctor, cache, config, version)\n", cmd)
 		return 2
 	}
 }
@@ -98,20 +102,45 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// wiring builds the shared pieces: one memory cache for every engine a session builds.
+// wiring builds the shared pieces: one memory tier for every engine a process builds, and one
+// Redis tier per URL (initializationOptions may name another).
 type wiring struct {
-	cache *cache.Memory
+	mem   *cache.Memory
 	log   *slog.Logger
+	ttl   cache.TTLs
+	mu    sync.Mutex
+	tiers map[string]*cache.Tiered
 }
 
 func newWiring(cfg config.Config, log *slog.Logger) *wiring {
-	return &wiring{
-		cache: cache.NewMemory(cfg.CacheMaxBytes, cache.TTLs{
-			cache.KindCompletion: cfg.CompletionTTL,
-			cache.KindEmbedding:  cfg.EmbeddingTTL,
-		}),
-		log: log,
+	ttl := cache.TTLs{
+		cache.KindCompletion: cfg.CompletionTTL,
+		cache.KindEmbedding:  cfg.EmbeddingTTL,
+		cache.KindAction:     cfg.ActionTTL,
 	}
+	return &wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*cache.Tiered{}}
+}
+
+// tier returns the cache for cfg: memory, plus Redis when RedisURL is set.
+func (w *wiring) tier(cfg config.Config) (*cache.Tiered, error) {
+	id := cfg.RedisURL + "|" + cfg.RedisNamespace + "|" + cfg.RedisTimeout.String()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t, ok := w.tiers[id]; ok {
+		return t, nil
+	}
+	var remote cache.Remote
+	if cfg.RedisURL != "" {
+		r, err := cache.NewRedis(cache.RedisConfig{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout,
+			Namespace: cfg.RedisNamespace, TTL: w.ttl, Log: w.log})
+		if err != nil {
+			return nil, err
+		}
+		remote = r
+	}
+	t := cache.NewTiered(w.mem, remote, w.log)
+	w.tiers[id] = t
+	return t, nil
 }
 
 // engine builds a completion engine for cfg.
@@ -124,7 +153,11 @@ func (w *wiring) engine(cfg config.Config) (*completion.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return completion.New(client, w.cache, completion.ConfigFrom(cfg), w.log), nil
+	t, err := w.tier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return completion.New(client, t, completion.ConfigFrom(cfg), w.log), nil
 }
 
 func (w *wiring) serverOptions(cfg config.Config) lsp.Options {
@@ -134,6 +167,13 @@ func (w *wiring) serverOptions(cfg config.Config) lsp.Options {
 		Version: versionString(),
 		NewCompleter: func(c config.Config) (lsp.Completer, error) {
 			return w.engine(c)
+		},
+		CacheStats: func(c config.Config) any {
+			t, err := w.tier(c)
+			if err != nil {
+				return nil
+			}
+			return t.Stats()
 		},
 	}
 }

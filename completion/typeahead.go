@@ -1,0 +1,122 @@
+package completion
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// typeahead serves the rest of a recent suggestion when the user has typed its first
+// characters: the text before the cursor is the old text before the cursor plus a prefix of the
+// suggestion, and nothing else changed (same suffix, model, options, file). A suggestion that is
+// still streaming is waited for when what was typed agrees with what has streamed so far.
+type typeahead struct {
+	mu      sync.Mutex
+	entries []*taEntry // newest last, at most max
+	max     int
+}
+
+type taEntry struct {
+	ctxKey string // hash of everything but the prefix: template, model, options, suffix, path, scope
+	offset int    // cursor byte offset when the suggestion was asked for
+	qtail  string // the prompt's prefix window then (a copy, not a view of the document)
+
+	mu    sync.Mutex
+	soFar string
+	done  chan struct{}
+	final string
+	ok    bool
+}
+
+func newTypeahead(max int) *typeahead { return &typeahead{max: max} }
+
+// maxTyped bounds how far ahead of a suggestion's start the user may have typed.
+const maxTyped = 2048
+
+func (t *typeahead) add(e *taEntry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Replace an entry for the same place: the newest answer wins.
+	for i, old := range t.entries {
+		if old.ctxKey == e.ctxKey && old.offset == e.offset && old.qtail == e.qtail {
+			t.entries = append(t.entries[:i], t.entries[i+1:]...)
+			break
+		}
+	}
+	if len(t.entries) >= t.max {
+		t.entries = t.entries[1:]
+	}
+	t.entries = append(t.entries, e)
+}
+
+// newEntry registers a suggestion being produced (streaming) for the cursor at offset.
+func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string) *taEntry {
+	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow), done: make(chan struct{})}
+	t.add(e)
+	return e
+}
+
+// addDone registers a finished suggestion (e.g. one served from the cache).
+func (t *typeahead) addDone(ctxKey string, offset int, prefixWindow, text string) {
+	if text == "" {
+		return
+	}
+	e := t.newEntry(ctxKey, offset, prefixWindow)
+	e.finish(text, true)
+}
+
+func (e *taEntry) update(soFar string) {
+	e.mu.Lock()
+	e.soFar = soFar
+	e.mu.Unlock()
+}
+
+func (e *taEntry) finish(text string, ok bool) {
+	e.mu.Lock()
+	e.final, e.ok = text, ok
+	e.mu.Unlock()
+	close(e.done)
+}
+
+func (e *taEntry) streamed() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.soFar
+}
+
+// lookup returns the remainder of a suggestion that the text typed since agrees with.
+func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int) (string, bool) {
+	t.mu.Lock()
+	cands := make([]*taEntry, 0, 4)
+	for i := len(t.entries) - 1; i >= 0; i-- {
+		e := t.entries[i]
+		if e.ctxKey == ctxKey && e.offset < offset && offset-e.offset <= maxTyped && strings.HasSuffix(text[:e.offset], e.qtail) {
+			cands = append(cands, e)
+		}
+	}
+	t.mu.Unlock()
+	for _, e := range cands {
+		typed := text[e.offset:offset]
+		select {
+		case <-e.done:
+		default:
+			// Still streaming: wait only if what was typed agrees with what streamed so far.
+			s := e.streamed()
+			if !strings.HasPrefix(s, typed) && !strings.HasPrefix(typed, s) {
+				continue
+			}
+			select {
+			case <-e.done:
+			case <-ctx.Done():
+				return "", false
+			}
+		}
+		e.mu.Lock()
+		final, ok := e.final, e.ok
+		e.mu.Unlock()
+		if ok && len(final) > len(typed) && strings.HasPrefix(final, typed) {
+			return final[len(typed):], true
+		}
+	}
+	return "", false
+}
