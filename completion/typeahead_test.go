@@ -1,0 +1,70 @@
+package completion
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestTypingAheadServesTheRest(t *testing.T) {
+	g := &scripted{chunks: []string{"a + b"}}
+	e := newTestEngine(g)
+	doc := "func add(a, b int) int {\n\treturn \n}\n"
+	cur := len("func add(a, b int) int {\n\treturn ")
+	typeAt := func(typed string) Request {
+		return Request{Text: doc[:cur] + typed + doc[cur:], Offset: cur + len(typed)}
+	}
+	if r, err := e.Complete(context.Background(), typeAt("")); err != nil || r.Text != "a + b" {
+		t.Fatalf("first: %+v %v", r, err)
+	}
+	for _, tc := range []struct{ typed, want string }{{"a", " + b"}, {"a +", " b"}, {"a + ", "b"}} {
+		r, err := e.Complete(context.Background(), typeAt(tc.typed))
+		if err != nil || r.Source != SourceTypeahead || r.Text != tc.want {
+			t.Fatalf("typed %q: %+v %v; want %q from typing-ahead", tc.typed, r, err, tc.want)
+		}
+	}
+	if g.calls.Load() != 1 {
+		t.Fatalf("model calls = %d, want 1", g.calls.Load())
+	}
+	// Typing something else asks the model.
+	if r, _ := e.Complete(context.Background(), typeAt("x")); r.Source != SourceModel {
+		t.Fatalf("diverging text: source %s", r.Source)
+	}
+	// Typing the whole suggestion leaves nothing to reuse: ask again.
+	if r, _ := e.Complete(context.Background(), typeAt("a + b")); r.Source != SourceModel {
+		t.Fatalf("fully typed: source %s", r.Source)
+	}
+	// A different text after the cursor (suffix) is another context.
+	other := Request{Text: doc[:cur] + "a" + "\n\tpanic(1)\n}\n", Offset: cur + 1}
+	if r, _ := e.Complete(context.Background(), other); r.Source == SourceTypeahead {
+		t.Fatal("typing-ahead served across a different suffix")
+	}
+	st := e.Stats()
+	if st.BySource[SourceTypeahead] != 3 || int64(st.ModelCalls) != g.calls.Load() {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestTypingAheadWaitsForAStreamingSuggestion(t *testing.T) {
+	g := &scripted{chunks: []string{"a", " + ", "b"}, delay: 150 * time.Millisecond}
+	e := newTestEngine(g)
+	doc := "x := \n"
+	first := make(chan Result)
+	go func() {
+		r, _ := e.Complete(context.Background(), Request{Text: doc, Offset: 5})
+		first <- r
+	}()
+	for g.calls.Load() == 0 { // the first request is now waiting on the model
+		time.Sleep(time.Millisecond)
+	}
+	r, err := e.Complete(context.Background(), Request{Text: "x := a\n", Offset: 6})
+	if err != nil || r.Source != SourceTypeahead || r.Text != " + b" {
+		t.Fatalf("typed during streaming: %+v %v", r, err)
+	}
+	if f := <-first; f.Text != "a + b" {
+		t.Fatalf("first = %+v", f)
+	}
+	if g.calls.Load() != 1 {
+		t.Fatalf("model calls = %d, want 1", g.calls.Load())
+	}
+}
