@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+)
+
+type serverStats struct {
+	Completion struct {
+		BySource   map[string]int `json:"by_source"`
+		ModelCalls int            `json:"model_calls"`
+	} `json:"completion"`
+	Cache struct {
+		Tiers map[string]struct {
+			Errors  int    `json:"errors"`
+			Skipped int    `json:"skipped"`
+			Breaker string `json:"breaker"`
+		} `json:"tiers"`
+	} `json:"cache"`
+}
+
+func session(t *testing.T, ctx context.Context, host string, env ...string) (*lsptest.Client, *exec.Cmd) {
+	t.Helper()
+	c, cmd, _ := startServer(t, host, env...)
+	if _, err := c.Initialize(ctx, "file:///work", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, cmd
+}
+
+func completeAt(t *testing.T, ctx context.Context, c *lsptest.Client, uri string, line, char int) string {
+	t.Helper()
+	var list lsptest.CompletionList
+	if err := c.Call(ctx, "textDocument/completion", lsptest.PositionParams(uri, line, char), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 1 {
+		return ""
+	}
+	return list.Items[0].TextEdit.NewText
+}
+
+func stats(t *testing.T, ctx context.Context, c *lsptest.Client) serverStats {
+	t.Helper()
+	var raw json.RawMessage
+	if err := c.Call(ctx, "mimi/stats", nil, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var s serverStats
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSharedRedisAcrossRestartsAndOutage: a second editor process gets the first one's answer
+// from Redis without a model call; with Redis killed completions keep coming from the model.
+func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	rd := redistest.Start(t)
+	ctx := timeout(t, 60*time.Second)
+	env := "MIMI_REDIS_URL=" + rd.URL()
+	uri := "file:///work/add.go"
+	doc := "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"
+
+	c1, cmd1 := session(t, ctx, ol.URL, env)
+	_ = c1.DidOpen(uri, "go", doc)
+	if got := completeAt(t, ctx, c1, uri, 3, 8); got != ollamatest.Answer {
+		t.Fatalf("first process: %q", got)
+	}
+	if s := stats(t, ctx, c1); s.Completion.ModelCalls != 1 {
+		t.Fatalf("first process stats: %+v", s)
+	}
+	_ = c1.Shutdown(ctx)
+	waitExit(t, cmd1, 0)
+	keys, _ := rd.Cli("--scan", "--pattern", "mimi:v1:completion:*")
+	if len(strings.Fields(keys)) != 1 {
+		t.Fatalf("keys in Redis after the first process: %q", keys)
+	}
+
+	c2, _ := session(t, ctx, ol.URL, env)
+	_ = c2.DidOpen(uri, "go", doc)
+	if got := completeAt(t, ctx, c2, uri, 3, 8); got != ollamatest.Answer {
+		t.Fatalf("second process: %q", got)
+	}
+	s := stats(t, ctx, c2)
+	if s.Completion.ModelCalls != 0 || s.Completion.BySource["redis"] != 1 {
+		t.Fatalf("second process should answer from Redis without the model: %+v", s)
+	}
+
+	// Redis dies: completions keep coming (memory tier for repeats, the model for new text).
+	rd.Kill()
+	for i := range 4 {
+		_ = c2.DidChange(uri, 2+i, lsptest.Change{StartLine: 3, StartChar: 8 + i, EndLine: 3, EndChar: 8 + i, Text: "x"})
+		if got := completeAt(t, ctx, c2, uri, 3, 9+i); got != strings.Repeat("x", i+1)+ollamatest.Answer {
+			t.Fatalf("with Redis down, keystroke %d: %q", i, got)
+		}
+	}
+	s = stats(t, ctx, c2)
+	if r := s.Cache.Tiers["redis"]; r.Errors+r.Skipped == 0 {
+		t.Fatalf("redis tier shows no failures while down: %+v", s.Cache)
+	}
+
+	// The CLI sees and clears the namespace once Redis is back.
+	rd.Restart(t)
+	c3, _ := session(t, ctx, ol.URL, env)
+	_ = c3.DidOpen(uri, "go", doc)
+	_ = completeAt(t, ctx, c3, uri, 3, 8)
+	run := func(args ...string) string {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(cmd.Environ(), env)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	waitFor(t, func() bool { return strings.Contains(run("cache", "stats"), `"keys": 1`) })
+	if out := run("cache", "clear"); !strings.Contains(out, "deleted 1 keys") {
+		t.Fatalf("cache clear: %s", out)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("condition not reached in 10s")
+		}
+	}
+}
