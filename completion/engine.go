@@ -82,6 +82,9 @@ type Engine struct {
 	ta    *typeahead
 	stats stats
 
+	fmu     sync.Mutex
+	flights map[string]*flight // by cache key, while the model call runs
+
 	mu     sync.RWMutex
 	cfg    Config
 	warned map[string]bool
@@ -89,7 +92,8 @@ type Engine struct {
 
 // New returns an engine.
 func New(gen Generator, c Cache, cfg Config, log *slog.Logger) *Engine {
-	return &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256)}
+	return &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256),
+		flights: map[string]*flight{}}
 }
 
 // SetConfig replaces the configuration (didChangeConfiguration).
@@ -179,13 +183,16 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		return res, nil
 	}
 	for attempt := 0; ; attempt++ {
-		ch := e.sf.DoChan(p.Key, func() (any, error) { return e.generate(ctx, p) })
+		f := e.joinFlight(ctx, p.Key)
+		ch := e.sf.DoChan(p.Key, func() (any, error) { return e.generate(f, p) })
 		select {
 		case <-ctx.Done():
+			f.release()
 			return res, ctx.Err()
 		case out := <-ch:
+			f.release()
 			if out.Err != nil {
-				// The leader was cancelled (its editor moved on) but we are still wanted: ask ourselves.
+				// The call was abandoned just before we joined it, but we are still wanted: ask again.
 				if model.KindOf(out.Err) == model.KindCancelled && ctx.Err() == nil && attempt == 0 {
 					continue
 				}
@@ -200,10 +207,35 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	}
 }
 
-func (e *Engine) generate(ctx context.Context, p *Prepared) (string, error) {
+// joinFlight returns the running flight for key with a reference held, or a new one.
+func (e *Engine) joinFlight(ctx context.Context, key string) *flight {
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	if f, ok := e.flights[key]; ok && f.acquire() {
+		return f
+	}
+	f := newFlight(ctx)
+	f.acquire()
+	e.flights[key] = f
+	return f
+}
+
+func (e *Engine) endFlight(key string, f *flight) {
+	e.fmu.Lock()
+	if e.flights[key] == f {
+		delete(e.flights, key)
+	}
+	e.fmu.Unlock()
+	f.end()
+}
+
+// generate runs one model call on the flight's context.
+func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
+	ctx := f.ctx
+	defer e.endFlight(p.Key, f)
 	single := p.pp.singleLine()
 	maxLines := p.pp.MaxLines
-	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix)
+	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix, f)
 	e.stats.modelCall(len(p.req.Prompt))
 	g, err := e.gen.Generate(ctx, p.req, func(_, soFar string) bool {
 		entry.update(soFar)

@@ -17,9 +17,10 @@ type typeahead struct {
 }
 
 type taEntry struct {
-	ctxKey string // hash of everything but the prefix: template, model, options, suffix, path, scope
-	offset int    // cursor byte offset when the suggestion was asked for
-	qtail  string // the prompt's prefix window then (a copy, not a view of the document)
+	ctxKey string  // hash of everything but the prefix: template, model, options, suffix, path, scope
+	offset int     // cursor byte offset when the suggestion was asked for
+	qtail  string  // the prompt's prefix window then (a copy, not a view of the document)
+	flight *flight // the model call producing it (nil when it came finished, e.g. from the cache)
 
 	mu    sync.Mutex
 	soFar string
@@ -50,8 +51,8 @@ func (t *typeahead) add(e *taEntry) {
 }
 
 // newEntry registers a suggestion being produced (streaming) for the cursor at offset.
-func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string) *taEntry {
-	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow), done: make(chan struct{})}
+func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string, f *flight) *taEntry {
+	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow), done: make(chan struct{}), flight: f}
 	t.add(e)
 	return e
 }
@@ -61,7 +62,7 @@ func (t *typeahead) addDone(ctxKey string, offset int, prefixWindow, text string
 	if text == "" {
 		return
 	}
-	e := t.newEntry(ctxKey, offset, prefixWindow)
+	e := t.newEntry(ctxKey, offset, prefixWindow, nil)
 	e.finish(text, true)
 }
 
@@ -100,14 +101,20 @@ func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int)
 		select {
 		case <-e.done:
 		default:
-			// Still streaming: wait only if what was typed agrees with what streamed so far.
+			// Still streaming: wait (keeping the call alive) if what was typed agrees with what
+			// streamed so far — nothing streamed yet agrees with anything.
 			s := e.streamed()
 			if !strings.HasPrefix(s, typed) && !strings.HasPrefix(typed, s) {
 				continue
 			}
+			if e.flight == nil || !e.flight.acquire() {
+				continue
+			}
 			select {
 			case <-e.done:
+				e.flight.release()
 			case <-ctx.Done():
+				e.flight.release()
 				return "", false
 			}
 		}

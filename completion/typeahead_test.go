@@ -68,3 +68,30 @@ func TestTypingAheadWaitsForAStreamingSuggestion(t *testing.T) {
 		t.Fatalf("model calls = %d, want 1", g.calls.Load())
 	}
 }
+
+// TestSupersededRequestKeepsTheCallForTheNextKeystroke: the editor cancels request 1 when the
+// user types; request 2 continues the same model call instead of starting another.
+func TestSupersededRequestKeepsTheCallForTheNextKeystroke(t *testing.T) {
+	g := &scripted{chunks: []string{"a + b"}, delay: 100 * time.Millisecond}
+	e := newTestEngine(g)
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	first := make(chan error)
+	go func() {
+		_, err := e.Complete(ctx1, Request{Text: "x := \n", Offset: 5})
+		first <- err
+	}()
+	for g.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel1()
+	if err := <-first; err == nil {
+		t.Fatal("cancelled request returned no error")
+	}
+	r, err := e.Complete(context.Background(), Request{Text: "x := a\n", Offset: 6})
+	if err != nil || r.Source != SourceTypeahead || r.Text != " + b" {
+		t.Fatalf("next keystroke: %+v %v", r, err)
+	}
+	if g.calls.Load() != 1 {
+		t.Fatalf("model calls = %d, want 1", g.calls.Load())
+	}
+}
