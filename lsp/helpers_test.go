@@ -53,7 +53,15 @@ func start(t testing.TB, host string, mod func(*config.Config)) *session {
 			if err != nil {
 				return nil, err
 			}
-			return completion.New(cl, cache.NewTiered(mem, nil, nil), completion.ConfigFrom(c), log), nil
+			var remote cache.Remote
+			if c.RedisURL != "" {
+				r, err := cache.NewRedis(cache.RedisConfig{URL: c.RedisURL, Timeout: c.RedisTimeout, TTL: cache.TTLs{cache.KindCompletion: time.Hour}})
+				if err != nil {
+					return nil, err
+				}
+				remote = r
+			}
+			return completion.New(cl, cache.NewTiered(mem, remote, nil), completion.ConfigFrom(c), log), nil
 		},
 	})
 	if err != nil {
