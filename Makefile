@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export MIMI_OLLAMA_BIN ?= $(CURDIR)/.cache/bin/ollama
 
-.PHONY: build test e2e bench run demo lint setup ollama clean
+.PHONY: build test e2e bench replay run demo lint setup ollama clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mimi-lsp
@@ -39,6 +39,12 @@ e2e: setup
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The replay benchmark: types 20 functions of Go's own source into a real mimi-lsp (fake model
+# with a 250 ms median latency). ARGS="--redis-url redis://127.0.0.1:6379" adds the Redis tier;
+# ARGS="--backend ollama" uses OLLAMA_HOST.
+replay: build
+	$(GO) run ./cmd/mimi-bench --server $(BIN) --functions 20 $(ARGS)
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './examples/*' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
