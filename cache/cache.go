@@ -41,12 +41,23 @@ type Stats struct {
 
 // KindStats counts lookups of one kind.
 type KindStats struct {
-	Hits   uint64 `json:"hits"`
-	Misses uint64 `json:"misses"`
+	Hits    uint64  `json:"hits"`
+	Misses  uint64  `json:"misses"`
+	HitRate float64 `json:"hit_rate"` // filled by Stats()
 }
 
-// HitRate is hits/(hits+misses), 0 when there were no lookups.
-func (k KindStats) HitRate() float64 {
+// copyKinds snapshots counters with their hit rates.
+func copyKinds(m map[Kind]KindStats) map[Kind]KindStats {
+	out := make(map[Kind]KindStats, len(m))
+	for k, v := range m {
+		v.HitRate = v.rate()
+		out[k] = v
+	}
+	return out
+}
+
+// rate is hits/(hits+misses), 0 when there were no lookups.
+func (k KindStats) rate() float64 {
 	if k.Hits+k.Misses == 0 {
 		return 0
 	}

@@ -97,11 +97,7 @@ func (m *Memory) Set(_ context.Context, kind Kind, key string, val []byte) error
 func (m *Memory) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := Stats{Kinds: make(map[Kind]KindStats, len(m.stats)), Keys: m.lru.Len(), Bytes: m.bytes}
-	for k, v := range m.stats {
-		s.Kinds[k] = v
-	}
-	return s
+	return Stats{Kinds: copyKinds(m.stats), Keys: m.lru.Len(), Bytes: m.bytes}
 }
 
 // Clear drops every entry.

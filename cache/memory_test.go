@@ -54,7 +54,7 @@ func TestMemoryTTLAndStats(t *testing.T) {
 		t.Error("embedding expired before its 24h TTL")
 	}
 	st := m.Stats().Kinds
-	if st[KindCompletion].Hits != 1 || st[KindCompletion].Misses != 1 || st[KindCompletion].HitRate() != 0.5 {
+	if st[KindCompletion].Hits != 1 || st[KindCompletion].Misses != 1 || st[KindCompletion].HitRate != 0.5 {
 		t.Errorf("completion stats = %+v", st[KindCompletion])
 	}
 }

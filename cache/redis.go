@@ -152,11 +152,7 @@ func (r *Redis) Set(ctx context.Context, kind Kind, key string, val []byte) erro
 func (r *Redis) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Stats{Kinds: make(map[Kind]KindStats, len(r.kinds)), Errors: r.errors, Skipped: r.skipped, Breaker: r.br.state()}
-	for k, v := range r.kinds {
-		s.Kinds[k] = v
-	}
-	return s
+	return Stats{Kinds: copyKinds(r.kinds), Errors: r.errors, Skipped: r.skipped, Breaker: r.br.state()}
 }
 
 // Ping checks the server (ignores the breaker; for doctor and the CLI).

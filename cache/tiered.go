@@ -120,15 +120,13 @@ func (t *Tiered) count(kind Kind, tier string) {
 // Stats: overall lookups per kind, and each tier's own view.
 func (t *Tiered) Stats() Stats {
 	l1 := t.l1.Stats()
-	s := Stats{Kinds: map[Kind]KindStats{}, Keys: l1.Keys, Bytes: l1.Bytes, Tiers: map[string]Stats{TierMemory: l1}}
+	s := Stats{Keys: l1.Keys, Bytes: l1.Bytes, Tiers: map[string]Stats{TierMemory: l1}}
 	if t.l2 != nil {
 		s.Tiers[TierRedis] = t.l2.Stats()
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for k, v := range t.kinds {
-		s.Kinds[k] = v
-	}
+	s.Kinds = copyKinds(t.kinds)
 	return s
 }
 
