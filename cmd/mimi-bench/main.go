@@ -159,7 +159,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			PromptBytes int64          `json:"prompt_bytes"`
 		} `json:"completion"`
 	}
-	if err := c.Call(ictx, "mimi/stats", nil, &st); err != nil {
+	fctx, fcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer fcancel()
+	if err := c.Call(fctx, "mimi/stats", nil, &st); err != nil {
 		return nil, err
 	}
 	rep.ModelCalls, rep.BySource, rep.PromptBytes = st.Completion.ModelCalls, st.Completion.BySource, st.Completion.PromptBytes
@@ -175,7 +177,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		rep.ShareBySource[k] = float64(n) / float64(max(1, total))
 	}
 	rep.RSSKiB, rep.PeakKiB = procMem(cmd.Process.Pid)
-	_ = c.Shutdown(ictx)
+	_ = c.Shutdown(fctx)
 	return rep, nil
 }
 
