@@ -9,13 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
 	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
-	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 type session struct {
@@ -40,30 +38,7 @@ func start(t testing.TB, host string, mod func(*config.Config)) *session {
 	if mod != nil {
 		mod(&cfg)
 	}
-	mem := cache.NewMemory(cfg.CacheMaxBytes, cache.TTLs{cache.KindCompletion: cfg.CompletionTTL})
-	log := testLogger()
-	srv, err := lsp.New(lsp.Options{
-		Config: cfg, Log: log, Version: "test",
-		NewCompleter: func(c config.Config) (lsp.Completer, error) {
-			h, err := config.NormalizeHost(c.OllamaHost)
-			if err != nil {
-				return nil, err
-			}
-			cl, err := model.New(model.Config{Host: h, ConnectTimeout: time.Second})
-			if err != nil {
-				return nil, err
-			}
-			var remote cache.Remote
-			if c.RedisURL != "" {
-				r, err := cache.NewRedis(cache.RedisConfig{URL: c.RedisURL, Timeout: c.RedisTimeout, TTL: cache.TTLs{cache.KindCompletion: time.Hour}})
-				if err != nil {
-					return nil, err
-				}
-				remote = r
-			}
-			return completion.New(cl, cache.NewTiered(mem, remote, nil), completion.ConfigFrom(c), log), nil
-		},
-	})
+	srv, err := lsp.New(wiring.New(cfg, testLogger()).ServerOptions(cfg, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}

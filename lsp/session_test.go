@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
 	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
-	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 func TestCancelWithStringID(t *testing.T) {
@@ -74,11 +72,7 @@ func TestInputEndsWhileRequestInFlight(t *testing.T) {
 	})
 	cfg := config.Default()
 	cfg.OllamaHost = f.URL
-	mem := cache.NewMemory(1<<20, nil)
-	srv, err := lsp.New(lsp.Options{Config: cfg, Log: testLogger(), NewCompleter: func(c config.Config) (lsp.Completer, error) {
-		cl, _ := model.New(model.Config{Host: c.OllamaHost})
-		return completion.New(cl, cache.NewTiered(mem, nil, nil), completion.ConfigFrom(c), testLogger()), nil
-	}})
+	srv, err := lsp.New(wiring.New(cfg, testLogger()).ServerOptions(cfg, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
@@ -45,8 +46,8 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 		fmt.Fprintf(stderr, "mimi-lsp complete: %v\n", err)
 		return 2
 	}
-	w := newWiring(cfg, log)
-	eng, err := w.engine(cfg)
+	w := wiring.New(cfg, log)
+	eng, err := w.Engine(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "mimi-lsp complete: %v\n", err)
 		return 2

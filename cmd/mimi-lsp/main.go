@@ -19,14 +19,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"syscall"
 
-	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/lsp"
-	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 // version is set with -ldflags "-X main.version=…"; otherwise the module version.
@@ -100,80 +95,4 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-// wiring builds the shared pieces: one memory tier for every engine a process builds, and one
-// Redis tier per URL (initializationOptions may name another).
-type wiring struct {
-	mem   *cache.Memory
-	log   *slog.Logger
-	ttl   cache.TTLs
-	mu    sync.Mutex
-	tiers map[string]*cache.Tiered
-}
-
-func newWiring(cfg config.Config, log *slog.Logger) *wiring {
-	ttl := cache.TTLs{
-		cache.KindCompletion: cfg.CompletionTTL,
-		cache.KindEmbedding:  cfg.EmbeddingTTL,
-		cache.KindAction:     cfg.ActionTTL,
-	}
-	return &wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*cache.Tiered{}}
-}
-
-// tier returns the cache for cfg: memory, plus Redis when RedisURL is set.
-func (w *wiring) tier(cfg config.Config) (*cache.Tiered, error) {
-	id := cfg.RedisURL + "|" + cfg.RedisNamespace + "|" + cfg.RedisTimeout.String()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if t, ok := w.tiers[id]; ok {
-		return t, nil
-	}
-	var remote cache.Remote
-	if cfg.RedisURL != "" {
-		r, err := cache.NewRedis(cache.RedisConfig{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout,
-			Namespace: cfg.RedisNamespace, TTL: w.ttl, Log: w.log})
-		if err != nil {
-			return nil, err
-		}
-		remote = r
-	}
-	t := cache.NewTiered(w.mem, remote, w.log)
-	w.tiers[id] = t
-	return t, nil
-}
-
-// engine builds a completion engine for cfg.
-func (w *wiring) engine(cfg config.Config) (*completion.Engine, error) {
-	host, err := config.NormalizeHost(cfg.OllamaHost)
-	if err != nil {
-		return nil, err
-	}
-	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
-	if err != nil {
-		return nil, err
-	}
-	t, err := w.tier(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return completion.New(client, t, completion.ConfigFrom(cfg), w.log), nil
-}
-
-func (w *wiring) serverOptions(cfg config.Config) lsp.Options {
-	return lsp.Options{
-		Config:  cfg,
-		Log:     w.log,
-		Version: versionString(),
-		NewCompleter: func(c config.Config) (lsp.Completer, error) {
-			return w.engine(c)
-		},
-		CacheStats: func(c config.Config) any {
-			t, err := w.tier(c)
-			if err != nil {
-				return nil
-			}
-			return t.Stats()
-		},
-	}
 }

@@ -7,13 +7,14 @@ import (
 	"net"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )
 
 func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
-	w := newWiring(cfg, log)
+	w := wiring.New(cfg, log)
 	if listen == "" {
-		s, err := lsp.New(w.serverOptions(cfg))
+		s, err := lsp.New(w.ServerOptions(cfg, versionString()))
 		if err != nil {
 			log.Error("cannot start", "err", err)
 			return 1
@@ -38,7 +39,7 @@ func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reade
 		}
 		go func() {
 			defer c.Close()
-			s, err := lsp.New(w.serverOptions(cfg))
+			s, err := lsp.New(w.ServerOptions(cfg, versionString()))
 			if err != nil {
 				log.Error("session failed to start", "err", err)
 				return

@@ -1,0 +1,93 @@
+// Package wiring assembles the server from its parts: one memory tier per process, a Redis
+// tier per URL, an Ollama client and a completion engine per configuration, and the lsp
+// options that tie them together. The command and the tests build servers the same way.
+package wiring
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/lsp"
+	"github.com/mimi-lsp/mimi-lsp/model"
+)
+
+// Wiring holds the shared pieces: one memory tier for every engine a process builds, and one
+// Redis tier per URL (initializationOptions may name another).
+type Wiring struct {
+	mem   *cache.Memory
+	log   *slog.Logger
+	ttl   cache.TTLs
+	mu    sync.Mutex
+	tiers map[string]*cache.Tiered
+}
+
+// New builds the process-wide pieces for cfg.
+func New(cfg config.Config, log *slog.Logger) *Wiring {
+	ttl := cache.TTLs{
+		cache.KindCompletion: cfg.CompletionTTL,
+		cache.KindEmbedding:  cfg.EmbeddingTTL,
+		cache.KindAction:     cfg.ActionTTL,
+	}
+	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*cache.Tiered{}}
+}
+
+// Tier returns the cache for cfg: memory, plus Redis when RedisURL is set.
+func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
+	id := cfg.RedisURL + "|" + cfg.RedisNamespace + "|" + cfg.RedisTimeout.String()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t, ok := w.tiers[id]; ok {
+		return t, nil
+	}
+	var remote cache.Remote
+	if cfg.RedisURL != "" {
+		r, err := cache.NewRedis(cache.RedisConfig{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout,
+			Namespace: cfg.RedisNamespace, TTL: w.ttl, Log: w.log})
+		if err != nil {
+			return nil, err
+		}
+		remote = r
+	}
+	t := cache.NewTiered(w.mem, remote, w.log)
+	w.tiers[id] = t
+	return t, nil
+}
+
+// Engine builds a completion engine for cfg.
+func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
+	host, err := config.NormalizeHost(cfg.OllamaHost)
+	if err != nil {
+		return nil, err
+	}
+	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
+	if err != nil {
+		return nil, err
+	}
+	t, err := w.Tier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return completion.New(client, t, completion.ConfigFrom(cfg), w.log), nil
+}
+
+// ServerOptions are the lsp options for a session started with cfg.
+func (w *Wiring) ServerOptions(cfg config.Config, version string) lsp.Options {
+	return lsp.Options{
+		Config:  cfg,
+		Log:     w.log,
+		Version: version,
+		NewCompleter: func(c config.Config) (lsp.Completer, error) {
+			return w.Engine(c)
+		},
+		CacheStats: func(c config.Config) any {
+			t, err := w.Tier(c)
+			if err != nil {
+				return nil
+			}
+			return t.Stats()
+		},
+	}
+}
