@@ -214,6 +214,9 @@ func (e *Engine) joinFlight(ctx context.Context, key string) *flight {
 	if f, ok := e.flights[key]; ok && f.acquire() {
 		return f
 	}
+	for _, old := range e.flights {
+		old.abandonIfIdle()
+	}
 	f := newFlight(ctx)
 	f.acquire()
 	e.flights[key] = f

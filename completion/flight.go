@@ -85,3 +85,22 @@ func (f *flight) end() {
 	f.mu.Unlock()
 	f.cancel()
 }
+
+// abandonIfIdle cancels the call now if nobody holds it (it is in its grace period): a new
+// model call is starting instead, and Ollama serves calls one after another, so an idle call
+// would only delay the new one.
+func (f *flight) abandonIfIdle() {
+	f.mu.Lock()
+	idle := f.refs == 0 && !f.ended
+	if idle {
+		f.ended = true
+		if f.timer != nil {
+			f.timer.Stop()
+			f.timer = nil
+		}
+	}
+	f.mu.Unlock()
+	if idle {
+		f.cancel()
+	}
+}

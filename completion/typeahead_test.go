@@ -2,8 +2,11 @@ package completion
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 func TestTypingAheadServesTheRest(t *testing.T) {
@@ -93,5 +96,49 @@ func TestSupersededRequestKeepsTheCallForTheNextKeystroke(t *testing.T) {
 	}
 	if g.calls.Load() != 1 {
 		t.Fatalf("model calls = %d, want 1", g.calls.Load())
+	}
+}
+
+// blocking answers prompts containing "A" only when cancelled, and "B" at once.
+type blocking struct {
+	aCancelled chan struct{}
+}
+
+func (g *blocking) Generate(ctx context.Context, req model.GenerateRequest, _ func(string, string) bool) (model.Generation, error) {
+	if strings.Contains(req.Prompt, "A") {
+		<-ctx.Done()
+		close(g.aCancelled)
+		return model.Generation{}, &model.Error{Kind: model.KindCancelled, Err: ctx.Err()}
+	}
+	return model.Generation{Text: "b"}, nil
+}
+
+// TestNewCallCancelsIdleCalls: an abandoned call in its grace period is cancelled at once when
+// another model call starts (Ollama would otherwise serve it first).
+func TestNewCallCancelsIdleCalls(t *testing.T) {
+	g := &blocking{aCancelled: make(chan struct{})}
+	e := newTestEngine(g)
+	ctxA, cancelA := context.WithCancel(context.Background())
+	doneA := make(chan struct{})
+	go func() { _, _ = e.Complete(ctxA, Request{Text: "A := ", Offset: 5}); close(doneA) }()
+	waitUntil(t, func() bool { e.fmu.Lock(); defer e.fmu.Unlock(); return len(e.flights) == 1 })
+	cancelA()
+	<-doneA // A's only request is gone: its call is idle, in the grace period
+	if _, err := e.Complete(context.Background(), Request{Text: "B := ", Offset: 5}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.aCancelled:
+	case <-time.After(abandonGrace / 2):
+		t.Fatal("the idle call was not cancelled when a new call started")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("condition not reached")
+		}
 	}
 }
