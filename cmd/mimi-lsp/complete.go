@@ -47,6 +47,7 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 		return 2
 	}
 	w := wiring.New(cfg, log)
+	defer w.Close(time.Second)
 	eng, err := w.Engine(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "mimi-lsp complete: %v\n", err)

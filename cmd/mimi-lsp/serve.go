@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
@@ -13,6 +14,7 @@ import (
 
 func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	w := wiring.New(cfg, log)
+	defer w.Close(time.Second)
 	if listen == "" {
 		s, err := lsp.New(w.ServerOptions(cfg, versionString()))
 		if err != nil {

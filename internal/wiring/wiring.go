@@ -6,6 +6,7 @@ package wiring
 import (
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/completion"
@@ -89,5 +90,33 @@ func (w *Wiring) ServerOptions(cfg config.Config, version string) lsp.Options {
 			}
 			return t.Stats()
 		},
+	}
+}
+
+// Close waits (at most grace) for background cache writes, then closes the Redis clients, so
+// answers paid for just before exit still reach the shared cache.
+func (w *Wiring) Close(grace time.Duration) {
+	w.mu.Lock()
+	tiers := make([]*cache.Tiered, 0, len(w.tiers))
+	for _, t := range w.tiers {
+		tiers = append(tiers, t)
+	}
+	w.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		for _, t := range tiers {
+			t.Flush()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		w.log.Warn("cache writes still pending at exit", "waited", grace)
+	}
+	for _, t := range tiers {
+		if r, ok := t.Remote().(interface{ Close() error }); ok {
+			_ = r.Close()
+		}
 	}
 }
