@@ -127,6 +127,15 @@ func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
 	if out := run("cache", "clear"); !strings.Contains(out, "deleted 1 keys") {
 		t.Fatalf("cache clear: %s", out)
 	}
+	// A process that exits right after its answer still leaves it in Redis (writes are flushed).
+	cmd := exec.Command(binary, "complete", "--ollama-host", ol.URL, "../examples/add.go:10:9")
+	cmd.Env = append(cmd.Environ(), env)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("complete: %v\n%s", err, out)
+	}
+	if keys, _ := rd.Cli("--scan", "--pattern", "mimi:v1:completion:*"); len(strings.Fields(keys)) != 1 {
+		t.Fatalf("keys right after `complete` exited: %q", keys)
+	}
 }
 
 func waitFor(t *testing.T, cond func() bool) {
