@@ -86,6 +86,7 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 			return
 		}
 		s.clearProblems()
+		res.Text = matchLineEndings(doc.Text, res.Text)
 		s.log.Debug("completion", "uri", doc.URI, "source", res.Source, "len", len(res.Text), "ms", time.Since(start).Milliseconds())
 		if inline {
 			_ = s.reply(ctx, reply, inlineResult(doc, off, enc, res), nil)
@@ -214,4 +215,13 @@ func label(s string) string {
 		}
 	}
 	return strings.TrimSpace(s)
+}
+
+// matchLineEndings writes a multi-line suggestion with the document's line ending (models
+// answer with \n; a CRLF file should not get mixed endings).
+func matchLineEndings(doc, text string) string {
+	if !strings.Contains(text, "\n") || !strings.Contains(doc, "\r\n") {
+		return text
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
 }

@@ -99,3 +99,16 @@ func BenchmarkOffsetUTF16(b *testing.B) {
 }
 
 func pos(line, char uint32) Position { return Position{Line: line, Character: char} }
+
+func TestMatchLineEndings(t *testing.T) {
+	for _, c := range []struct{ doc, in, want string }{
+		{"a\r\nb", "x\ny", "x\r\ny"},
+		{"a\r\nb", "x\r\ny", "x\r\ny"},
+		{"a\nb", "x\ny", "x\ny"},
+		{"a\r\nb", "xy", "xy"},
+	} {
+		if got := matchLineEndings(c.doc, c.in); got != c.want {
+			t.Errorf("matchLineEndings(%q, %q) = %q, want %q", c.doc, c.in, got, c.want)
+		}
+	}
+}

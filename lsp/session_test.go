@@ -95,3 +95,35 @@ func TestInputEndsWhileRequestInFlight(t *testing.T) {
 		t.Fatalf("exit code after EOF without shutdown = %d, want 1", c)
 	}
 }
+
+func TestFullChangeSaveAndClose(t *testing.T) {
+	f := newFake(t, "ok")
+	s := start(t, f.URL, nil)
+	s.init(t)
+	uri := "file:///work/a.go"
+	_ = s.c.DidOpen(uri, "go", "old text")
+	// A change without a range replaces the whole document.
+	_ = s.c.Notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": uri, "version": 2},
+		"contentChanges": []map[string]any{{"text": "fresh := "}},
+	})
+	var list lsptest.CompletionList
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 9), &list); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.Requests()[0].Prompt; !strings.Contains(p, "fresh := <|fim_suffix|>") || strings.Contains(p, "old") {
+		t.Fatalf("prompt after a full change = %q", p)
+	}
+	// didSave with text brings the server in line with the disk.
+	_ = s.c.Notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}, "text": "saved := "})
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 9), &list); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.Requests()[1].Prompt; !strings.Contains(p, "saved := <|fim_suffix|>") {
+		t.Fatalf("prompt after didSave = %q", p)
+	}
+	_ = s.c.Notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 9), &list); rpcCode(err) != -32602 {
+		t.Fatalf("completion after didClose: %v, want InvalidParams", err)
+	}
+}
