@@ -22,11 +22,12 @@ type taEntry struct {
 	qtail  string  // the prompt's prefix window then (a copy, not a view of the document)
 	flight *flight // the model call producing it (nil when it came finished, e.g. from the cache)
 
-	mu    sync.Mutex
-	soFar string
-	done  chan struct{}
-	final string
-	ok    bool
+	mu       sync.Mutex
+	soFar    string
+	progress chan struct{} // closed and replaced on every update
+	done     chan struct{}
+	final    string
+	ok       bool
 }
 
 func newTypeahead(max int) *typeahead { return &typeahead{max: max} }
@@ -52,7 +53,8 @@ func (t *typeahead) add(e *taEntry) {
 
 // newEntry registers a suggestion being produced (streaming) for the cursor at offset.
 func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string, f *flight) *taEntry {
-	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow), done: make(chan struct{}), flight: f}
+	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow),
+		progress: make(chan struct{}), done: make(chan struct{}), flight: f}
 	t.add(e)
 	return e
 }
@@ -69,6 +71,8 @@ func (t *typeahead) addDone(ctxKey string, offset int, prefixWindow, text string
 func (e *taEntry) update(soFar string) {
 	e.mu.Lock()
 	e.soFar = soFar
+	close(e.progress)
+	e.progress = make(chan struct{})
 	e.mu.Unlock()
 }
 
@@ -79,10 +83,33 @@ func (e *taEntry) finish(text string, ok bool) {
 	close(e.done)
 }
 
-func (e *taEntry) streamed() string {
+func (e *taEntry) streamed() (string, <-chan struct{}) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.soFar
+	return e.soFar, e.progress
+}
+
+// agrees reports whether what was typed and what has streamed can be the same text.
+func agrees(streamed, typed string) bool {
+	return strings.HasPrefix(streamed, typed) || strings.HasPrefix(typed, streamed)
+}
+
+// waitAgreeing waits for e to finish while its streamed text agrees with typed; false when it
+// stopped agreeing or ctx ended.
+func (e *taEntry) waitAgreeing(ctx context.Context, typed string) bool {
+	for {
+		s, progress := e.streamed()
+		if !agrees(s, typed) {
+			return false
+		}
+		select {
+		case <-e.done:
+			return true
+		case <-progress:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // lookup returns the remainder of a suggestion that the text typed since agrees with.
@@ -101,21 +128,23 @@ func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int)
 		select {
 		case <-e.done:
 		default:
-			// Still streaming: wait (keeping the call alive) if what was typed agrees with what
-			// streamed so far — nothing streamed yet agrees with anything.
-			s := e.streamed()
-			if !strings.HasPrefix(s, typed) && !strings.HasPrefix(typed, s) {
+			// Still streaming: wait (keeping the call alive) while what was typed agrees with what
+			// has streamed, and stop waiting as soon as it does not. Nothing streamed yet agrees
+			// with anything: the replay benchmark measured waiting then as the better bet (25
+			// against 77 model calls per 100 keystrokes, same latency percentiles).
+			if s, _ := e.streamed(); !agrees(s, typed) {
 				continue
 			}
 			if e.flight == nil || !e.flight.acquire() {
 				continue
 			}
-			select {
-			case <-e.done:
-				e.flight.release()
-			case <-ctx.Done():
-				e.flight.release()
-				return "", false
+			ok := e.waitAgreeing(ctx, typed)
+			e.flight.release()
+			if !ok {
+				if ctx.Err() != nil {
+					return "", false
+				}
+				continue
 			}
 		}
 		e.mu.Lock()

@@ -3,6 +3,7 @@ package completion
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,5 +141,62 @@ func waitUntil(t *testing.T, cond func() bool) {
 		if time.Now().After(end) {
 			t.Fatal("condition not reached")
 		}
+	}
+}
+
+// controlled streams "zzz" for prompts with "A" when emit is closed, then holds until release.
+type controlled struct {
+	emit, release chan struct{}
+	calls         atomic.Int64
+}
+
+func (g *controlled) Generate(ctx context.Context, req model.GenerateRequest, on func(string, string) bool) (model.Generation, error) {
+	g.calls.Add(1)
+	if !strings.Contains(req.Prompt, "A := <|fim_suffix|>") {
+		return model.Generation{Text: "b"}, nil
+	}
+	<-g.emit
+	on("zzz", "zzz")
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	return model.Generation{Text: "zzz"}, nil
+}
+
+// TestWaitStopsWhenTheStreamDisagrees: a request waiting on a streaming suggestion stops
+// waiting when the streamed text stops agreeing with what was typed, instead of waiting for
+// the end of a suggestion it cannot use.
+func TestWaitStopsWhenTheStreamDisagrees(t *testing.T) {
+	g := &controlled{emit: make(chan struct{}), release: make(chan struct{})}
+	defer close(g.release)
+	e := newTestEngine(g)
+	go func() { _, _ = e.Complete(context.Background(), Request{Text: "A := \n", Offset: 5}) }()
+	waitUntil(t, func() bool { return g.calls.Load() == 1 })
+	refs := func() int {
+		e.fmu.Lock()
+		defer e.fmu.Unlock()
+		for _, f := range e.flights {
+			f.mu.Lock()
+			n := f.refs
+			f.mu.Unlock()
+			return n
+		}
+		return 0
+	}
+	second := make(chan Result, 1)
+	go func() {
+		r, _ := e.Complete(context.Background(), Request{Text: "A := a\n", Offset: 6})
+		second <- r
+	}()
+	waitUntil(t, func() bool { return refs() == 2 }) // the second request waits on the stream
+	close(g.emit)                                    // the stream says "zzz": not what was typed
+	select {
+	case r := <-second:
+		if r.Source != SourceModel || r.Text != "b" {
+			t.Fatalf("second = %+v", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second request kept waiting on a disagreeing stream")
 	}
 }
