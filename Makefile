@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export MIMI_OLLAMA_BIN ?= $(CURDIR)/.cache/bin/ollama
 
-.PHONY: build test e2e bench replay run demo lint setup ollama clean
+.PHONY: build test e2e bench replay run demo lint setup ollama vscode clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mimi-lsp
@@ -45,6 +45,10 @@ bench:
 # ARGS="--backend ollama" uses OLLAMA_HOST.
 replay: build
 	$(GO) run ./cmd/mimi-bench --server $(BIN) --functions 20 $(ARGS)
+
+# The VS Code extension: type-check and bundle (npm); `npm run package` in editors/vscode makes a .vsix.
+vscode:
+	cd editors/vscode && npm ci --no-audit --no-fund && npm run typecheck && npm run build
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './examples/*' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

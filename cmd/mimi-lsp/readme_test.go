@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -24,6 +26,55 @@ func TestParseLocation(t *testing.T) {
 		_, _, _, err := parseLocation(in)
 		if (err == nil) != ok {
 			t.Errorf("parseLocation(%q) err = %v", in, err)
+		}
+	}
+}
+
+// TestVSCodeSettingsMatchConfig keeps the VS Code extension's settings true to the server:
+// every mimi.* setting (but the client's own serverPath) is a server option with the same default.
+func TestVSCodeSettingsMatchConfig(t *testing.T) {
+	b, err := os.ReadFile("../../editors/vscode/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkg struct {
+		Contributes struct {
+			Configuration struct {
+				Properties map[string]struct {
+					Default any `json:"default"`
+				} `json:"properties"`
+			} `json:"configuration"`
+		} `json:"contributes"`
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	def := config.Default()
+	byName := map[string]config.Field{}
+	for _, f := range config.Fields() {
+		byName[f.JSON] = f
+	}
+	props := pkg.Contributes.Configuration.Properties
+	if len(props) < 5 {
+		t.Fatalf("only %d settings in package.json", len(props))
+	}
+	for name, p := range props {
+		key := strings.TrimPrefix(name, "mimi.")
+		if key == "serverPath" {
+			continue
+		}
+		f, ok := byName[key]
+		if !ok {
+			t.Errorf("%s is not a server setting", name)
+			continue
+		}
+		var c config.Config = def
+		if err := c.Set(f, fmt.Sprint(p.Default)); err != nil {
+			t.Errorf("%s default %v: %v", name, p.Default, err)
+			continue
+		}
+		if c.Get(f) != def.Get(f) {
+			t.Errorf("%s default %v, server default %s", name, p.Default, def.Get(f))
 		}
 	}
 }
