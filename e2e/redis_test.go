@@ -146,3 +146,44 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestRedisClusterAndSlowRedis: the binary shares answers through a 3-node Redis Cluster from
+// one URL, and a paused (unresponsive) cluster node does not stop completions.
+func TestRedisClusterAndSlowRedis(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	cl := redistest.StartCluster(t)
+	ctx := timeout(t, 60*time.Second)
+	env := "MIMI_REDIS_URL=" + cl.URL()
+	uri := "file:///work/add.go"
+	doc := "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"
+
+	c1, cmd1 := session(t, ctx, ol.URL, env)
+	_ = c1.DidOpen(uri, "go", doc)
+	if got := completeAt(t, ctx, c1, uri, 3, 8); got != ollamatest.Answer {
+		t.Fatalf("first process: %q", got)
+	}
+	_ = c1.Shutdown(ctx)
+	waitExit(t, cmd1, 0)
+
+	c2, _ := session(t, ctx, ol.URL, env)
+	_ = c2.DidOpen(uri, "go", doc)
+	if got := completeAt(t, ctx, c2, uri, 3, 8); got != ollamatest.Answer {
+		t.Fatalf("second process: %q", got)
+	}
+	if s := stats(t, ctx, c2); s.Completion.BySource["redis"] != 1 || s.Completion.ModelCalls != 0 {
+		t.Fatalf("second process should answer from the cluster: %+v", s)
+	}
+	// Every node stops answering for 5 s: completions still come (from the model).
+	for _, n := range cl.Nodes {
+		n.Pause(t, 5*time.Second)
+	}
+	for i := range 3 {
+		_ = c2.DidChange(uri, 2+i, lsptest.Change{StartLine: 3, StartChar: 8 + i, EndLine: 3, EndChar: 8 + i, Text: "y"})
+		if got := completeAt(t, ctx, c2, uri, 3, 9+i); got != strings.Repeat("y", i+1)+ollamatest.Answer {
+			t.Fatalf("with the cluster paused, keystroke %d: %q", i, got)
+		}
+	}
+	if r := stats(t, ctx, c2).Cache.Tiers["redis"]; r.Errors+r.Skipped == 0 {
+		t.Fatalf("paused cluster caused no Redis errors: %+v", r)
+	}
+}
