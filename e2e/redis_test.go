@@ -61,19 +61,19 @@ func stats(t *testing.T, ctx context.Context, c *lsptest.Client) serverStats {
 	return s
 }
 
-// TestSharedRedisAcrossRestartsAndOutage: a second editor process gets the first one's answer
-// from Redis without a model call; with Redis killed completions keep coming from the model.
-func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
-	ol := ollamatest.StartT(t)
-	rd := redistest.Start(t)
-	ctx := timeout(t, 60*time.Second)
-	env := "MIMI_REDIS_URL=" + rd.URL()
-	uri := "file:///work/add.go"
-	doc := "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"
+const (
+	addURI = "file:///work/add.go"
+	addDoc = "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"
+)
 
-	c1, cmd1 := session(t, ctx, ol.URL, env)
-	_ = c1.DidOpen(uri, "go", doc)
-	if got := completeAt(t, ctx, c1, uri, 3, 8); got != ollamatest.Answer {
+// shareAcrossProcesses asks one mimi-lsp process for a completion, exits it cleanly, then
+// starts a second one that must answer the same completion from Redis without the model.
+// afterFirst runs between the two. It returns the second session.
+func shareAcrossProcesses(t *testing.T, ctx context.Context, ollamaURL, env string, afterFirst func()) *lsptest.Client {
+	t.Helper()
+	c1, cmd1 := session(t, ctx, ollamaURL, env)
+	_ = c1.DidOpen(addURI, "go", addDoc)
+	if got := completeAt(t, ctx, c1, addURI, 3, 8); got != ollamatest.Answer {
 		t.Fatalf("first process: %q", got)
 	}
 	if s := stats(t, ctx, c1); s.Completion.ModelCalls != 1 {
@@ -81,20 +81,34 @@ func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
 	}
 	_ = c1.Shutdown(ctx)
 	waitExit(t, cmd1, 0)
-	keys, _ := rd.Cli("--scan", "--pattern", "mimi:v1:completion:*")
-	if len(strings.Fields(keys)) != 1 {
-		t.Fatalf("keys in Redis after the first process: %q", keys)
+	if afterFirst != nil {
+		afterFirst()
 	}
-
-	c2, _ := session(t, ctx, ol.URL, env)
-	_ = c2.DidOpen(uri, "go", doc)
-	if got := completeAt(t, ctx, c2, uri, 3, 8); got != ollamatest.Answer {
+	c2, _ := session(t, ctx, ollamaURL, env)
+	_ = c2.DidOpen(addURI, "go", addDoc)
+	if got := completeAt(t, ctx, c2, addURI, 3, 8); got != ollamatest.Answer {
 		t.Fatalf("second process: %q", got)
 	}
-	s := stats(t, ctx, c2)
-	if s.Completion.ModelCalls != 0 || s.Completion.BySource["redis"] != 1 {
+	if s := stats(t, ctx, c2); s.Completion.ModelCalls != 0 || s.Completion.BySource["redis"] != 1 {
 		t.Fatalf("second process should answer from Redis without the model: %+v", s)
 	}
+	return c2
+}
+
+// TestSharedRedisAcrossRestartsAndOutage: a second editor process gets the first one's answer
+// from Redis without a model call; with Redis killed completions keep coming from the model.
+func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	rd := redistest.Start(t)
+	ctx := timeout(t, 60*time.Second)
+	env := "MIMI_REDIS_URL=" + rd.URL()
+	uri, doc := addURI, addDoc
+	c2 := shareAcrossProcesses(t, ctx, ol.URL, env, func() {
+		keys, _ := rd.Cli("--scan", "--pattern", "mimi:v1:completion:*")
+		if len(strings.Fields(keys)) != 1 {
+			t.Fatalf("keys in Redis after the first process: %q", keys)
+		}
+	})
 
 	// Redis dies: completions keep coming (memory tier for repeats, the model for new text).
 	rd.Kill()
@@ -104,7 +118,7 @@ func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
 			t.Fatalf("with Redis down, keystroke %d: %q", i, got)
 		}
 	}
-	s = stats(t, ctx, c2)
+	s := stats(t, ctx, c2)
 	if r := s.Cache.Tiers["redis"]; r.Errors+r.Skipped == 0 {
 		t.Fatalf("redis tier shows no failures while down: %+v", s.Cache)
 	}
@@ -154,25 +168,8 @@ func TestRedisClusterAndSlowRedis(t *testing.T) {
 	cl := redistest.StartCluster(t)
 	ctx := timeout(t, 60*time.Second)
 	env := "MIMI_REDIS_URL=" + cl.URL()
-	uri := "file:///work/add.go"
-	doc := "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"
-
-	c1, cmd1 := session(t, ctx, ol.URL, env)
-	_ = c1.DidOpen(uri, "go", doc)
-	if got := completeAt(t, ctx, c1, uri, 3, 8); got != ollamatest.Answer {
-		t.Fatalf("first process: %q", got)
-	}
-	_ = c1.Shutdown(ctx)
-	waitExit(t, cmd1, 0)
-
-	c2, _ := session(t, ctx, ol.URL, env)
-	_ = c2.DidOpen(uri, "go", doc)
-	if got := completeAt(t, ctx, c2, uri, 3, 8); got != ollamatest.Answer {
-		t.Fatalf("second process: %q", got)
-	}
-	if s := stats(t, ctx, c2); s.Completion.BySource["redis"] != 1 || s.Completion.ModelCalls != 0 {
-		t.Fatalf("second process should answer from the cluster: %+v", s)
-	}
+	uri := addURI
+	c2 := shareAcrossProcesses(t, ctx, ol.URL, env, nil)
 	// Every node stops answering for 5 s: completions still come (from the model).
 	for _, n := range cl.Nodes {
 		n.Pause(t, 5*time.Second)

@@ -52,10 +52,7 @@ func TestMalformedFramesAreAnsweredAndSkipped(t *testing.T) {
 	_ = s.c.WriteRaw([]byte("Garbage-Header-Without-Colon\r\n"))
 	uri := "file:///work/a.go"
 	_ = s.c.DidOpen(uri, "go", "x := ")
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 5), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 0, 5)
 	if len(list.Items) != 1 {
 		t.Fatalf("server did not recover: %+v", list)
 	}
@@ -92,10 +89,7 @@ func TestPositionsOutOfRange(t *testing.T) {
 		t.Fatalf("line past end: %v", err)
 	}
 	// Character past the end of the line clamps to the line end.
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 99), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 0, 99)
 	if got := f.Requests()[0].Prompt; !strings.HasPrefix(got, "<|fim_prefix|>a👋b<|fim_suffix|>\nline2") {
 		t.Fatalf("clamped prompt = %q", got)
 	}
@@ -116,10 +110,7 @@ func TestInvalidUTF8Document(t *testing.T) {
 	// Raw bytes 0xff 0xfe inside a JSON string: not valid UTF-8.
 	body := `{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"` + uri + `","languageId":"go","version":1,"text":"x` + "\xff\xfe" + ` = "}}}`
 	_ = s.c.WriteRaw([]byte(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)))
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 6), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 0, 6)
 	if len(list.Items) != 1 {
 		t.Fatalf("no completion on a document with invalid UTF-8: %+v", list)
 	}
@@ -138,9 +129,8 @@ func TestTenMegabyteDocument(t *testing.T) {
 	_ = s.c.DidOpen(uri, "go", b.String())
 	lines := strings.Count(b.String(), "\n")
 	_ = s.c.DidChange(uri, 2, lsptest.Change{StartLine: lines, StartChar: 5, EndLine: lines, EndChar: 5, Text: "f("})
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, lines, 7), &list); err != nil {
-		t.Fatal(err)
+	if list := s.complete(t, uri, lines, 7); len(list.Items) != 1 {
+		t.Fatalf("no completion in a 10 MB document: %+v", list)
 	}
 	p := f.Requests()[0].Prompt
 	if budget := (s.cfg.PrefixTokens + s.cfg.SuffixTokens) * 3; len(p) > budget+100 || !strings.Contains(p, "y := f(<|fim_suffix|>") {
@@ -195,10 +185,7 @@ func TestModelFailuresGetEmptyAnswers(t *testing.T) {
 			uri := "file:///work/a.go"
 			_ = s.c.DidOpen(uri, "go", "x := ")
 			for range 2 {
-				var list lsptest.CompletionList
-				if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 5), &list); err != nil {
-					t.Fatal(err)
-				}
+				list := s.complete(t, uri, 0, 5)
 				if len(list.Items) != 0 {
 					t.Fatalf("items on failure: %+v", list)
 				}

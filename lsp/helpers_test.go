@@ -69,3 +69,13 @@ func newFake(t testing.TB, answer string) *fakeollama.Server {
 }
 
 var _ = io.EOF
+
+// complete asks for a completion and fails the test on an error reply.
+func (s *session) complete(t testing.TB, uri string, line, char int) lsptest.CompletionList {
+	t.Helper()
+	var list lsptest.CompletionList
+	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, line, char), &list); err != nil {
+		t.Fatal(err)
+	}
+	return list
+}

@@ -64,10 +64,7 @@ func TestCompletionAfterIncrementalNonASCIIChange(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 4, 8), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 4, 8)
 	if len(list.Items) != 1 || list.Items[0].TextEdit == nil || list.Items[0].TextEdit.NewText != "a + b" ||
 		list.Items[0].FilterText != "a + b" || !strings.Contains(list.Items[0].Detail, "qwen2.5-coder:1.5b") {
 		t.Fatalf("completion = %+v", list)
@@ -109,10 +106,7 @@ func TestWordPrefixBecomesPartOfTheEdit(t *testing.T) {
 	s.init(t)
 	uri := "file:///work/add.go"
 	_ = s.c.DidOpen(uri, "go", "func add(a, b int) int {\n\tret\n}\n")
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 1, 4), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 1, 4)
 	it := list.Items[0]
 	if it.TextEdit.NewText != "return a + b" || it.FilterText != "return a + b" || it.Label != "return a + b" {
 		t.Fatalf("item = %+v", it)
@@ -162,10 +156,7 @@ func TestNewerCompletionCancelsOlder(t *testing.T) {
 	old, _ := s.c.Send("textDocument/completion", lsptest.PositionParams(uri, 0, 6))
 	waitFor(t, func() bool { return f.Calls.Load() == 1 })
 	_ = s.c.DidChange(uri, 2, lsptest.Change{StartLine: 0, StartChar: 0, EndLine: 0, EndChar: 5, Text: "second"})
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 7), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 0, 7)
 	var rpcErr *lsptest.RPCError
 	if err := old.Wait(ctx(t), nil); !errors.As(err, &rpcErr) || rpcErr.Code != -32800 {
 		t.Fatalf("older request = %v, want RequestCancelled", err)

@@ -41,10 +41,7 @@ func TestDidChangeConfigurationSwitchesModel(t *testing.T) {
 	uri := "file:///work/a.go"
 	_ = s.c.DidOpen(uri, "go", "x := ")
 	_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"mimi": map[string]any{"completionModel": "deepseek-coder:1.3b"}}})
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 5), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 0, 5)
 	r := f.Requests()[0]
 	if r.Model != "deepseek-coder:1.3b" || !strings.HasPrefix(r.Prompt, "<｜fim▁begin｜>") {
 		t.Fatalf("after didChangeConfiguration: model %q prompt %q", r.Model, r.Prompt)
@@ -107,10 +104,7 @@ func TestFullChangeSaveAndClose(t *testing.T) {
 		"textDocument":   map[string]any{"uri": uri, "version": 2},
 		"contentChanges": []map[string]any{{"text": "fresh := "}},
 	})
-	var list lsptest.CompletionList
-	if err := s.c.Call(ctx(t), "textDocument/completion", lsptest.PositionParams(uri, 0, 9), &list); err != nil {
-		t.Fatal(err)
-	}
+	list := s.complete(t, uri, 0, 9)
 	if p := f.Requests()[0].Prompt; !strings.Contains(p, "fresh := <|fim_suffix|>") || strings.Contains(p, "old") {
 		t.Fatalf("prompt after a full change = %q", p)
 	}
