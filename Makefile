@@ -12,7 +12,7 @@ build:
 
 # The main job: a real completion through your Ollama (OLLAMA_HOST, default 127.0.0.1:11434).
 run: build
-	$(BIN) complete examples/add.go:10:9
+	$(BIN) complete examples/add.go:10:8
 
 # The same against a private Ollama serving the project's tiny test models (no GPU, no pulls).
 demo: build ollama
@@ -20,7 +20,7 @@ demo: build ollama
 	bin/tiny-ollama > .cache/tiny-ollama.env & pid=$$!; \
 	for i in $$(seq 100); do grep -q OLLAMA_HOST .cache/tiny-ollama.env 2>/dev/null && break; sleep 0.1; done; \
 	export $$(cat .cache/tiny-ollama.env); \
-	$(BIN) doctor; $(BIN) complete examples/add.go:10:9; kill $$pid
+	$(BIN) doctor; $(BIN) complete examples/add.go:10:8; kill $$pid
 
 setup:
 	bash scripts/setup.sh
@@ -51,7 +51,7 @@ vscode:
 	cd editors/vscode && npm ci --no-audit --no-fund && npm run typecheck && npm run build
 
 lint:
-	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './examples/*' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 clean:

@@ -28,7 +28,6 @@ type Tiered struct {
 
 	mu    sync.Mutex
 	kinds map[Kind]KindStats
-	hits  map[string]map[Kind]uint64 // tier → kind → hits
 }
 
 // NewTiered builds the tiers; l2 may be nil.
@@ -37,7 +36,7 @@ func NewTiered(l1 *Memory, l2 Remote, log *slog.Logger) *Tiered {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Tiered{l1: l1, l2: l2, log: log, writes: make(chan struct{}, 64), wtimout: 250 * time.Millisecond,
-		kinds: map[Kind]KindStats{}, hits: map[string]map[Kind]uint64{}}
+		kinds: map[Kind]KindStats{}}
 }
 
 // Tier names a cache tier.
@@ -109,10 +108,6 @@ func (t *Tiered) count(kind Kind, tier string) {
 		st.Misses++
 	} else {
 		st.Hits++
-		if t.hits[tier] == nil {
-			t.hits[tier] = map[Kind]uint64{}
-		}
-		t.hits[tier][kind]++
 	}
 	t.kinds[kind] = st
 }
@@ -128,20 +123,6 @@ func (t *Tiered) Stats() Stats {
 	defer t.mu.Unlock()
 	s.Kinds = copyKinds(t.kinds)
 	return s
-}
-
-// TierHits returns hits per tier and kind.
-func (t *Tiered) TierHits() map[string]map[Kind]uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := map[string]map[Kind]uint64{}
-	for tier, m := range t.hits {
-		out[tier] = map[Kind]uint64{}
-		for k, v := range m {
-			out[tier][k] = v
-		}
-	}
-	return out
 }
 
 // Clear empties the memory tier and this namespace in the shared tier.

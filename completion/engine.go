@@ -4,7 +4,6 @@ package completion
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -273,6 +272,3 @@ func (e *Engine) warnOnce(key, msg string, args ...any) {
 		e.log.Warn(msg, args...)
 	}
 }
-
-// ErrNoDocument is returned by callers that cannot find the document.
-var ErrNoDocument = errors.New("document not open")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os/exec"
 	"strings"
 	"sync"
@@ -173,7 +172,7 @@ func TestCompleteAndDoctorCommands(t *testing.T) {
 		}
 		return out.String(), errb.String(), code
 	}
-	out, errs, code := run("complete", "../examples/add.go:10:9")
+	out, errs, code := run("complete", "../examples/add.go:10:8")
 	if code != 0 || strings.TrimSpace(out) != ollamatest.Answer {
 		t.Fatalf("complete: code %d stdout %q stderr %q", code, out, errs)
 	}
@@ -185,10 +184,8 @@ func TestCompleteAndDoctorCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "ollama pull qwen3-coder:480b") {
 		t.Fatalf("doctor with a missing model: code %d\n%s", code, out)
 	}
-	_, errs, code = run("complete", "--ollama-host", "127.0.0.1:1", "../examples/add.go:10:9")
+	_, errs, code = run("complete", "--ollama-host", "127.0.0.1:1", "../examples/add.go:10:8")
 	if code != 1 || !strings.Contains(errs, "ollama serve") {
 		t.Fatalf("complete without Ollama: code %d stderr %q", code, errs)
 	}
 }
-
-var _ = io.EOF

@@ -142,7 +142,7 @@ func TestSharedRedisAcrossRestartsAndOutage(t *testing.T) {
 		t.Fatalf("cache clear: %s", out)
 	}
 	// A process that exits right after its answer still leaves it in Redis (writes are flushed).
-	cmd := exec.Command(binary, "complete", "--ollama-host", ol.URL, "../examples/add.go:10:9")
+	cmd := exec.Command(binary, "complete", "--ollama-host", ol.URL, "../examples/add.go:10:8")
 	cmd.Env = append(cmd.Environ(), env)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("complete: %v\n%s", err, out)

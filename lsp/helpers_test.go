@@ -2,7 +2,6 @@ package lsp_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -67,8 +66,6 @@ func newFake(t testing.TB, answer string) *fakeollama.Server {
 	t.Cleanup(f.Close)
 	return f
 }
-
-var _ = io.EOF
 
 // complete asks for a completion and fails the test on an error reply.
 func (s *session) complete(t testing.TB, uri string, line, char int) lsptest.CompletionList {

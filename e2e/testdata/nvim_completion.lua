@@ -24,7 +24,9 @@ local ok, err = pcall(function()
 
   -- Edit like a user: add a non-ASCII comment line above the return (incremental didChange).
   vim.api.nvim_buf_set_lines(bufnr, 8, 8, false, { '\t// grüße 👋' })
-  -- Cursor after "return " as in insert mode (normal mode cannot sit past the last character).
+  -- Type the space after "return" (another incremental didChange), then ask with the cursor
+  -- after it, as in insert mode (normal mode cannot sit past the last character).
+  vim.api.nvim_buf_set_text(bufnr, 10, 7, 10, 7, { ' ' })
   vim.api.nvim_win_set_cursor(0, { 11, 7 })
   local params = vim.lsp.util.make_position_params()
   params.position.character = 8

@@ -120,7 +120,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-s.done:
-			return fmt.Errorf("ollama exited early (%v); log: %s", err, s.tail())
+			return fmt.Errorf("ollama exited early (%v); log: %s", err, s.Tail())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -133,7 +133,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 			}
 		}
 	}
-	return fmt.Errorf("ollama not ready after 30s; log: %s", s.tail())
+	return fmt.Errorf("ollama not ready after 30s; log: %s", s.Tail())
 }
 
 func (s *Server) createModels(ctx context.Context) error {
@@ -178,16 +178,14 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
-func (s *Server) tail() string {
+// Tail returns the end of the server log (for test failure messages).
+func (s *Server) Tail() string {
 	b, _ := os.ReadFile(s.Log)
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
 }
-
-// Tail returns the end of the server log (for test failure messages).
-func (s *Server) Tail() string { return s.tail() }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,7 +5,6 @@ package redistest
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -173,5 +172,3 @@ func freePort(t testing.TB) int {
 	t.Fatal("no free port")
 	return 0
 }
-
-var _ = fmt.Sprint
