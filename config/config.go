@@ -14,59 +14,65 @@ import (
 // Config is every setting of mimi-lsp. Tags: json = initializationOptions key, env = environment
 // variable, flag = command-line flag, help = description (also printed by `mimi-lsp config`).
 type Config struct {
-	OllamaHost      string        `json:"ollamaHost" env:"OLLAMA_HOST" flag:"ollama-host" help:"Ollama base URL (host:port or URL; port 11434 when omitted)"`
-	CompletionModel string        `json:"completionModel" env:"MIMI_COMPLETION_MODEL" flag:"completion-model" help:"model for completion and inline completion (FIM)"`
-	ActionModel     string        `json:"actionModel" env:"MIMI_ACTION_MODEL" flag:"action-model" help:"model for code actions"`
-	EmbedModel      string        `json:"embedModel" env:"MIMI_EMBED_MODEL" flag:"embed-model" help:"model for workspace embeddings"`
-	FIMTemplate     string        `json:"fimTemplate" env:"MIMI_FIM_TEMPLATE" flag:"fim-template" help:"FIM prompt format: auto (from the model name), qwen, qwen-repo, deepseek, codellama, starcoder2, codegemma, codestral"`
-	NumCtx          int           `json:"numCtx" env:"MIMI_NUM_CTX" flag:"num-ctx" help:"context window sent as num_ctx (pinned: changing it reloads the model)"`
-	NumPredict      int           `json:"numPredict" env:"MIMI_NUM_PREDICT" flag:"num-predict" help:"most tokens generated per completion"`
-	Temperature     float64       `json:"temperature" env:"MIMI_TEMPERATURE" flag:"temperature" help:"sampling temperature for completions"`
-	TopP            float64       `json:"topP" env:"MIMI_TOP_P" flag:"top-p" help:"nucleus sampling top_p for completions"`
-	KeepAlive       time.Duration `json:"keepAlive" env:"MIMI_KEEP_ALIVE" flag:"keep-alive" help:"how long Ollama keeps the model loaded after a request"`
-	PrefixTokens    int           `json:"prefixTokens" env:"MIMI_PREFIX_TOKENS" flag:"prefix-tokens" help:"token budget for text before the cursor"`
-	SuffixTokens    int           `json:"suffixTokens" env:"MIMI_SUFFIX_TOKENS" flag:"suffix-tokens" help:"token budget for text after the cursor"`
-	MultiLine       bool          `json:"multiLine" env:"MIMI_MULTI_LINE" flag:"multi-line" help:"allow multi-line suggestions when the cursor is at the end of a line"`
-	MaxLines        int           `json:"maxLines" env:"MIMI_MAX_LINES" flag:"max-lines" help:"most lines in a multi-line suggestion"`
-	Timeout         time.Duration `json:"timeout" env:"MIMI_TIMEOUT" flag:"timeout" help:"deadline for one completion (model call included)"`
-	ConnectTimeout  time.Duration `json:"connectTimeout" env:"MIMI_CONNECT_TIMEOUT" flag:"connect-timeout" help:"deadline for connecting to Ollama"`
-	CacheMaxBytes   int64         `json:"cacheMaxBytes" env:"MIMI_CACHE_MAX_BYTES" flag:"cache-max-bytes" help:"memory cache size in bytes"`
-	CompletionTTL   time.Duration `json:"completionTTL" env:"MIMI_COMPLETION_TTL" flag:"completion-ttl" help:"how long a cached completion stays valid"`
-	EmbeddingTTL    time.Duration `json:"embeddingTTL" env:"MIMI_EMBEDDING_TTL" flag:"embedding-ttl" help:"how long a cached embedding stays valid"`
-	RedisURL        string        `json:"redisURL" env:"MIMI_REDIS_URL" flag:"redis-url" help:"shared cache: redis://[user:pass@]host:port[/db], rediss:// for TLS, several hosts for Cluster, ?master=NAME for Sentinel; empty = memory only"`
-	RedisTimeout    time.Duration `json:"redisTimeout" env:"MIMI_REDIS_TIMEOUT" flag:"redis-timeout" help:"deadline for one Redis operation on the completion path (then the memory tier and the model answer)"`
-	RedisNamespace  string        `json:"redisNamespace" env:"MIMI_REDIS_NAMESPACE" flag:"redis-namespace" help:"key prefix in Redis: keys are NAMESPACE:v1:KIND:SHA256; cache clear deletes only these"`
-	CacheScope      string        `json:"cacheScope" env:"MIMI_CACHE_SCOPE" flag:"cache-scope" help:"part of every cache key: empty = the workspace folder (projects never share answers); the same value on several machines (e.g. a team name) shares them"`
-	ActionTTL       time.Duration `json:"actionTTL" env:"MIMI_ACTION_TTL" flag:"action-ttl" help:"how long a cached code action answer stays valid"`
-	LogLevel        string        `json:"logLevel" env:"MIMI_LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error (logs go to stderr)"`
+	OllamaHost          string        `json:"ollamaHost" env:"OLLAMA_HOST" flag:"ollama-host" help:"Ollama base URL (host:port or URL; port 11434 when omitted)"`
+	CompletionModel     string        `json:"completionModel" env:"MIMI_COMPLETION_MODEL" flag:"completion-model" help:"model for completion and inline completion (FIM)"`
+	ActionModel         string        `json:"actionModel" env:"MIMI_ACTION_MODEL" flag:"action-model" help:"model for code actions"`
+	EmbedModel          string        `json:"embedModel" env:"MIMI_EMBED_MODEL" flag:"embed-model" help:"model for workspace embeddings"`
+	FIMTemplate         string        `json:"fimTemplate" env:"MIMI_FIM_TEMPLATE" flag:"fim-template" help:"FIM prompt format: auto (from the model name), qwen, qwen-repo, deepseek, codellama, starcoder2, codegemma, codestral"`
+	NumCtx              int           `json:"numCtx" env:"MIMI_NUM_CTX" flag:"num-ctx" help:"context window sent as num_ctx (pinned: changing it reloads the model)"`
+	NumPredict          int           `json:"numPredict" env:"MIMI_NUM_PREDICT" flag:"num-predict" help:"most tokens generated per completion"`
+	Temperature         float64       `json:"temperature" env:"MIMI_TEMPERATURE" flag:"temperature" help:"sampling temperature for completions"`
+	TopP                float64       `json:"topP" env:"MIMI_TOP_P" flag:"top-p" help:"nucleus sampling top_p for completions"`
+	KeepAlive           time.Duration `json:"keepAlive" env:"MIMI_KEEP_ALIVE" flag:"keep-alive" help:"how long Ollama keeps the model loaded after a request"`
+	PrefixTokens        int           `json:"prefixTokens" env:"MIMI_PREFIX_TOKENS" flag:"prefix-tokens" help:"token budget for text before the cursor"`
+	SuffixTokens        int           `json:"suffixTokens" env:"MIMI_SUFFIX_TOKENS" flag:"suffix-tokens" help:"token budget for text after the cursor"`
+	MultiLine           bool          `json:"multiLine" env:"MIMI_MULTI_LINE" flag:"multi-line" help:"allow multi-line suggestions when the cursor is at the end of a line"`
+	MaxLines            int           `json:"maxLines" env:"MIMI_MAX_LINES" flag:"max-lines" help:"most lines in a multi-line suggestion"`
+	Timeout             time.Duration `json:"timeout" env:"MIMI_TIMEOUT" flag:"timeout" help:"deadline for one completion (model call included)"`
+	ConnectTimeout      time.Duration `json:"connectTimeout" env:"MIMI_CONNECT_TIMEOUT" flag:"connect-timeout" help:"deadline for connecting to Ollama"`
+	CacheMaxBytes       int64         `json:"cacheMaxBytes" env:"MIMI_CACHE_MAX_BYTES" flag:"cache-max-bytes" help:"memory cache size in bytes"`
+	CompletionTTL       time.Duration `json:"completionTTL" env:"MIMI_COMPLETION_TTL" flag:"completion-ttl" help:"how long a cached completion stays valid"`
+	EmbeddingTTL        time.Duration `json:"embeddingTTL" env:"MIMI_EMBEDDING_TTL" flag:"embedding-ttl" help:"how long a cached embedding stays valid"`
+	RedisURL            string        `json:"redisURL" env:"MIMI_REDIS_URL" flag:"redis-url" help:"shared cache: redis://[user:pass@]host:port[/db], rediss:// for TLS, several hosts for Cluster, ?master=NAME for Sentinel; empty = memory only"`
+	RedisTimeout        time.Duration `json:"redisTimeout" env:"MIMI_REDIS_TIMEOUT" flag:"redis-timeout" help:"deadline for one Redis operation on the completion path (then the memory tier and the model answer)"`
+	RedisNamespace      string        `json:"redisNamespace" env:"MIMI_REDIS_NAMESPACE" flag:"redis-namespace" help:"key prefix in Redis: keys are NAMESPACE:v1:KIND:SHA256; cache clear deletes only these"`
+	CacheScope          string        `json:"cacheScope" env:"MIMI_CACHE_SCOPE" flag:"cache-scope" help:"part of every cache key: empty = the workspace folder (projects never share answers); the same value on several machines (e.g. a team name) shares them"`
+	ActionTTL           time.Duration `json:"actionTTL" env:"MIMI_ACTION_TTL" flag:"action-ttl" help:"how long a cached code action answer stays valid"`
+	LogLevel            string        `json:"logLevel" env:"MIMI_LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error (logs go to stderr)"`
+	RedisConnectTimeout time.Duration `json:"redisConnectTimeout" env:"MIMI_REDIS_CONNECT_TIMEOUT" flag:"redis-connect-timeout" help:"deadline for dialing Redis (TLS handshake included), separate from redisTimeout; connections are warmed at start"`
+	CacheSecret         string        `json:"cacheSecret" env:"MIMI_CACHE_SECRET" flag:"cache-secret" help:"team secret: values written to Redis are signed (HMAC-SHA256) and unsigned or badly signed values are ignored; empty = no signing"`
+	SecretFiles         string        `json:"secretFiles" env:"MIMI_SECRET_FILES" flag:"secret-files" help:"extra comma-separated globs of files that never reach a model, index or cache (added to the built-in denylist: .env*, *.pem, *.key, id_rsa*, .ssh/, …)"`
+	NumParallel         int           `json:"numParallel" env:"MIMI_NUM_PARALLEL" flag:"num-parallel" help:"model calls run at once per model (match Ollama's OLLAMA_NUM_PARALLEL); more wait in a priority queue"`
 }
 
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		OllamaHost:      "http://127.0.0.1:11434",
-		CompletionModel: "qwen2.5-coder:1.5b",
-		ActionModel:     "qwen3-coder:30b",
-		EmbedModel:      "nomic-embed-text",
-		FIMTemplate:     "auto",
-		NumCtx:          4096,
-		NumPredict:      128,
-		Temperature:     0.2,
-		TopP:            0.9,
-		KeepAlive:       30 * time.Minute,
-		PrefixTokens:    1536,
-		SuffixTokens:    512,
-		MultiLine:       true,
-		MaxLines:        12,
-		Timeout:         10 * time.Second,
-		ConnectTimeout:  2 * time.Second,
-		CacheMaxBytes:   64 << 20,
-		CompletionTTL:   time.Hour,
-		EmbeddingTTL:    24 * time.Hour,
-		RedisTimeout:    30 * time.Millisecond,
-		RedisNamespace:  "mimi",
-		ActionTTL:       24 * time.Hour,
-		LogLevel:        "info",
+		OllamaHost:          "http://127.0.0.1:11434",
+		CompletionModel:     "qwen2.5-coder:1.5b",
+		ActionModel:         "qwen3-coder:30b",
+		EmbedModel:          "nomic-embed-text",
+		FIMTemplate:         "auto",
+		NumCtx:              4096,
+		NumPredict:          128,
+		Temperature:         0.2,
+		TopP:                0.9,
+		KeepAlive:           30 * time.Minute,
+		PrefixTokens:        1536,
+		SuffixTokens:        512,
+		MultiLine:           true,
+		MaxLines:            12,
+		Timeout:             10 * time.Second,
+		ConnectTimeout:      2 * time.Second,
+		CacheMaxBytes:       64 << 20,
+		CompletionTTL:       time.Hour,
+		EmbeddingTTL:        24 * time.Hour,
+		RedisTimeout:        30 * time.Millisecond,
+		RedisNamespace:      "mimi",
+		ActionTTL:           24 * time.Hour,
+		LogLevel:            "info",
+		RedisConnectTimeout: time.Second,
+		NumParallel:         1,
 	}
 }
 
@@ -132,6 +138,12 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.RedisNamespace) == "" || strings.ContainsAny(c.RedisNamespace, " *?[]") {
 		bad("redisNamespace", "%q must be non-empty without spaces or glob characters", c.RedisNamespace)
+	}
+	if c.RedisConnectTimeout <= 0 || c.RedisConnectTimeout > time.Minute {
+		bad("redisConnectTimeout", "%s is out of range (0, 1m]", c.RedisConnectTimeout)
+	}
+	if c.NumParallel < 1 || c.NumParallel > 64 {
+		bad("numParallel", "%d is out of range 1..64", c.NumParallel)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		bad("logLevel", "%q is not debug, info, warn or error", c.LogLevel)

@@ -154,8 +154,24 @@ func (c *Config) ApplyJSON(raw json.RawMessage) (unknown []string, err error) {
 				errs = append(errs, fmt.Errorf("%s: %w", k, err))
 			}
 		case nil:
+		case []any: // a list of strings (e.g. secretFiles) is the comma-separated form
+			parts := make([]string, 0, len(x))
+			for _, e := range x {
+				str, ok := e.(string)
+				if !ok || strings.Contains(str, ",") {
+					errs = append(errs, fmt.Errorf("%s: expected a list of strings without commas", k))
+					parts = nil
+					break
+				}
+				parts = append(parts, str)
+			}
+			if parts != nil || len(x) == 0 {
+				if err := c.Set(f, strings.Join(parts, ",")); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", k, err))
+				}
+			}
 		default:
-			errs = append(errs, fmt.Errorf("%s: expected a string, number or boolean", k))
+			errs = append(errs, fmt.Errorf("%s: expected a string, number, boolean or list of strings", k))
 		}
 	}
 	return unknown, errors.Join(errs...)
