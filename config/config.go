@@ -6,7 +6,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,7 +16,7 @@ import (
 // Config is every setting of mimi-lsp. Tags: json = initializationOptions key, env = environment
 // variable, flag = command-line flag, help = description (also printed by `mimi-lsp config`).
 type Config struct {
-	OllamaHost          string        `json:"ollamaHost" env:"OLLAMA_HOST" flag:"ollama-host" help:"Ollama base URL (host:port or URL; port 11434 when omitted)"`
+	OllamaHost          string        `json:"ollamaHost" env:"OLLAMA_HOST" flag:"ollama-host" help:"Ollama base URL, read as Ollama's own client reads OLLAMA_HOST: host[:port] (port 11434 when omitted), http://host means port 80, https://host port 443"`
 	CompletionModel     string        `json:"completionModel" env:"MIMI_COMPLETION_MODEL" flag:"completion-model" help:"model for completion and inline completion (FIM)"`
 	ActionModel         string        `json:"actionModel" env:"MIMI_ACTION_MODEL" flag:"action-model" help:"model for code actions"`
 	EmbedModel          string        `json:"embedModel" env:"MIMI_EMBED_MODEL" flag:"embed-model" help:"model for workspace embeddings"`
@@ -151,43 +153,50 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// NormalizeHost turns OLLAMA_HOST forms ("host", "host:port", "http://host", "https://h/p")
-// into a base URL. A missing port means 11434 (not 80), as in Ollama's own client.
+// NormalizeHost turns an OLLAMA_HOST value into a base URL by exactly the rules of Ollama's own
+// client (github.com/ollama/ollama/envconfig.Host), so one value means the same server to
+// `ollama` and to mimi-lsp, whether it comes from the environment, a flag or the editor:
+// no scheme → http and port 11434; "http://host" → port 80; "https://host" → port 443; a path
+// is kept; surrounding spaces and quotes are dropped; an invalid port falls back to the default.
+// Schemes other than http and https are refused.
 func NormalizeHost(h string) (string, error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return "", errors.New("empty host")
-	}
-	scheme := "http"
-	if i := strings.Index(h, "://"); i >= 0 {
-		scheme, h = h[:i], h[i+3:]
-	}
-	if scheme != "http" && scheme != "https" {
+	s := strings.TrimSpace(strings.Trim(strings.TrimSpace(h), "\"'"))
+	defaultPort := "11434"
+	scheme, hostport, ok := strings.Cut(s, "://")
+	switch {
+	case !ok:
+		scheme, hostport = "http", s
+		if s == "ollama.com" {
+			scheme, hostport = "https", "ollama.com:443"
+		}
+	case scheme == "http":
+		defaultPort = "80"
+	case scheme == "https":
+		defaultPort = "443"
+	default:
 		return "", fmt.Errorf("unsupported scheme %q (use http or https)", scheme)
 	}
-	host, path, _ := strings.Cut(h, "/")
-	u, err := url.Parse(scheme + "://" + host)
-	if err != nil || u.Hostname() == "" {
+	hostport, path, _ := strings.Cut(hostport, "/")
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = "127.0.0.1", defaultPort
+		if ip := net.ParseIP(strings.Trim(hostport, "[]")); ip != nil {
+			host = ip.String()
+		} else if hostport != "" {
+			host = hostport
+		}
+	}
+	if n, err := strconv.ParseInt(port, 10, 32); err != nil || n > 65535 || n < 0 {
+		port = defaultPort
+	}
+	if strings.ContainsAny(host, " /?#@") {
 		return "", fmt.Errorf("cannot parse %q as host[:port]", h)
 	}
-	if u.Port() == "" {
-		port := "11434"
-		if strings.HasSuffix(host, ":") {
-			return "", fmt.Errorf("empty port in %q", h)
-		}
-		u.Host = joinHostPort(u.Hostname(), port)
-	}
-	if path != "" {
-		u.Path = "/" + strings.TrimSuffix(path, "/")
+	u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: path}
+	if _, err := url.Parse(u.String()); err != nil {
+		return "", fmt.Errorf("cannot parse %q as host[:port]: %w", h, err)
 	}
 	return u.String(), nil
-}
-
-func joinHostPort(host, port string) string {
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + port
-	}
-	return host + ":" + port
 }
 
 func contains(list []string, s string) bool {

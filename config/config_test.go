@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"github.com/ollama/ollama/envconfig"
 	"strings"
 	"testing"
 	"time"
@@ -66,24 +67,51 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 	}
 }
 
-func TestNormalizeHost(t *testing.T) {
-	for in, want := range map[string]string{
-		"localhost":                "http://localhost:11434",
-		"http://ollama":            "http://ollama:11434",
-		"http://ollama:11434":      "http://ollama:11434",
-		"127.0.0.1:8080":           "http://127.0.0.1:8080",
-		"https://gpu.example/api/": "https://gpu.example:11434/api",
-		"::1":                      "",
-	} {
+// TestNormalizeHostMatchesOllama runs Ollama's own envconfig test cases through NormalizeHost
+// and through envconfig.Host itself: a value must mean the same server to both.
+func TestNormalizeHostMatchesOllama(t *testing.T) {
+	cases := map[string]string{
+		"":                           "http://127.0.0.1:11434",
+		"1.2.3.4":                    "http://1.2.3.4:11434",
+		":1234":                      "http://:1234",
+		"1.2.3.4:1234":               "http://1.2.3.4:1234",
+		"example.com":                "http://example.com:11434",
+		"example.com:1234":           "http://example.com:1234",
+		":0":                         "http://:0",
+		":66000":                     "http://:11434",
+		":-1":                        "http://:11434",
+		"[::1]":                      "http://[::1]:11434",
+		"[::]":                       "http://[::]:11434",
+		"::1":                        "http://[::1]:11434",
+		"[::1]:1337":                 "http://[::1]:1337",
+		" 1.2.3.4 ":                  "http://1.2.3.4:11434",
+		"\"1.2.3.4\"":                "http://1.2.3.4:11434",
+		" \" 1.2.3.4 \" ":            "http://1.2.3.4:11434",
+		"'1.2.3.4'":                  "http://1.2.3.4:11434",
+		"http://1.2.3.4":             "http://1.2.3.4:80",
+		"http://1.2.3.4:4321":        "http://1.2.3.4:4321",
+		"https://1.2.3.4":            "https://1.2.3.4:443",
+		"https://1.2.3.4:4321":       "https://1.2.3.4:4321",
+		"https://example.com/ollama": "https://example.com:443/ollama",
+		"ollama.com":                 "https://ollama.com:443",
+		// The compose pitfall FACTS.md names: http://host means port 80, as in Ollama.
+		"http://ollama":       "http://ollama:80",
+		"http://ollama:11434": "http://ollama:11434",
+		"localhost":           "http://localhost:11434",
+	}
+	for in, want := range cases {
 		got, err := NormalizeHost(in)
-		if want == "" {
-			if err == nil {
-				t.Errorf("%q: want an error, got %q", in, got)
-			}
-			continue
-		}
 		if err != nil || got != want {
 			t.Errorf("NormalizeHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+		t.Setenv("OLLAMA_HOST", in)
+		if o := envconfig.Host().String(); o != got {
+			t.Errorf("%q: Ollama's client dials %s, mimi-lsp %s", in, o, got)
+		}
+	}
+	for _, bad := range []string{"ftp://x", "unix:///run/ollama.sock"} {
+		if got, err := NormalizeHost(bad); err == nil {
+			t.Errorf("NormalizeHost(%q) = %q, want an error", bad, got)
 		}
 	}
 }
