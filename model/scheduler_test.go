@@ -1,0 +1,380 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// gated is a Backend whose calls block until the test releases them (or their context ends).
+// Every call announces itself on started, in the order the backend is entered.
+type gated struct {
+	started chan *gatedCall
+
+	mu         sync.Mutex
+	running    map[string]int
+	maxRunning map[string]int
+}
+
+type gatedCall struct {
+	name, model string
+	ctx         context.Context
+	release     chan struct{}
+	returned    chan struct{} // closed when the backend call returned
+}
+
+func newGated() *gated {
+	return &gated{started: make(chan *gatedCall, 64), running: map[string]int{}, maxRunning: map[string]int{}}
+}
+
+func (g *gated) block(ctx context.Context, modelName, name string) error {
+	c := &gatedCall{name: name, model: modelName, ctx: ctx, release: make(chan struct{}), returned: make(chan struct{})}
+	g.mu.Lock()
+	g.running[modelName]++
+	g.maxRunning[modelName] = max(g.maxRunning[modelName], g.running[modelName])
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.running[modelName]--
+		g.mu.Unlock()
+		close(c.returned)
+	}()
+	g.started <- c
+	select {
+	case <-c.release:
+		return nil
+	case <-ctx.Done():
+		return &Error{Kind: KindCancelled, Model: modelName, Err: ctx.Err()}
+	}
+}
+
+func (g *gated) Generate(ctx context.Context, req GenerateRequest, _ func(string, string) bool) (Generation, error) {
+	err := g.block(ctx, req.Model, req.Prompt)
+	return Generation{Text: req.Prompt}, err
+}
+
+func (g *gated) Embed(ctx context.Context, modelName string, inputs []string, _ time.Duration) ([][]float32, error) {
+	return [][]float32{{1}}, g.block(ctx, modelName, inputs[0])
+}
+
+// next returns the next call the backend was entered with.
+func (g *gated) next(t *testing.T) *gatedCall {
+	t.Helper()
+	select {
+	case c := <-g.started:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatal("no call reached the backend")
+		return nil
+	}
+}
+
+// watched is a scheduler whose state changes are signalled, so tests wait for states, not time.
+type watched struct {
+	*Scheduler
+	changed chan struct{}
+}
+
+func newWatched(b Backend, limit int) *watched {
+	w := &watched{Scheduler: NewScheduler(b, limit, nil), changed: make(chan struct{}, 1)}
+	w.event = func(string, *ticket) {
+		select {
+		case w.changed <- struct{}{}:
+		default:
+		}
+	}
+	return w
+}
+
+// waitLoad waits until modelName's queue holds want.
+func (w *watched) waitLoad(t *testing.T, modelName string, want Load) {
+	t.Helper()
+	for w.Load(modelName) != want {
+		select {
+		case <-w.changed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("load of %s = %+v, want %+v", modelName, w.Load(modelName), want)
+		}
+	}
+}
+
+// call runs one call in the background; its error arrives on the returned channel.
+func (w *watched) call(ctx context.Context, c *Call, modelName, name string) <-chan error {
+	out := make(chan error, 1)
+	go func() {
+		var err error
+		if c.Task() == TaskEmbed {
+			_, err = w.Embed(ctx, modelName, []string{name}, 0)
+		} else {
+			_, err = w.Generate(ctx, c, GenerateRequest{Model: modelName, Prompt: name}, nil)
+		}
+		out <- err
+	}()
+	return out
+}
+
+func wait(t *testing.T, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("call did not return")
+		return nil
+	}
+}
+
+func TestSchedulerAdmitsByPriorityThenArrival(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	ctx := context.Background()
+	var results []<-chan error
+	results = append(results, s.call(ctx, NewCall(TaskCompletion), "m", "blocker"))
+	blocker := g.next(t)
+	queued := []struct {
+		task Task
+		name string
+	}{
+		{TaskEmbed, "embed-1"}, {TaskAction, "action-1"}, {TaskCompletion, "completion-1"},
+		{TaskEmbed, "embed-2"}, {TaskAction, "action-2"}, {TaskCompletion, "completion-2"},
+	}
+	for i, q := range queued {
+		results = append(results, s.call(ctx, NewCall(q.task), "m", q.name))
+		s.waitLoad(t, "m", Load{Running: 1, Waiting: i + 1})
+	}
+	close(blocker.release)
+	var order []string
+	for range queued {
+		c := g.next(t)
+		order = append(order, c.name)
+		close(c.release)
+	}
+	t.Logf("admission order after the blocker: %s", strings.Join(order, ", "))
+	want := []string{"completion-1", "completion-2", "action-1", "action-2", "embed-1", "embed-2"}
+	if !slices.Equal(order, want) {
+		t.Fatalf("order = %v, want %v", order, want)
+	}
+	for _, r := range results {
+		if err := wait(t, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.waitLoad(t, "m", Load{})
+}
+
+func TestSchedulerLimitsEachModelSeparately(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 2)
+	ctx := context.Background()
+	var results []<-chan error
+	start := func(modelName, name string, want Load) {
+		results = append(results, s.call(ctx, NewCall(TaskCompletion), modelName, name))
+		s.waitLoad(t, modelName, want)
+	}
+	start("m1", "m1-a", Load{Running: 1})
+	start("m1", "m1-b", Load{Running: 2})
+	start("m1", "m1-c", Load{Running: 2, Waiting: 1}) // the limit is reached for m1…
+	start("m2", "m2-a", Load{Running: 1})             // …not for m2
+	start("m2", "m2-b", Load{Running: 2})
+	calls := map[string]*gatedCall{}
+	for range 4 {
+		c := g.next(t)
+		calls[c.name] = c
+	}
+	if _, ok := calls["m1-c"]; ok {
+		t.Fatalf("m1-c ran past the limit: %v", calls)
+	}
+	close(calls["m1-a"].release)
+	if c := g.next(t); c.name != "m1-c" {
+		t.Fatalf("after m1-a ended, %s started; want m1-c", c.name)
+	} else {
+		calls[c.name] = c
+	}
+	for _, c := range calls {
+		if c.name != "m1-a" {
+			close(c.release)
+		}
+	}
+	for _, r := range results {
+		if err := wait(t, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.maxRunning["m1"] != 2 || g.maxRunning["m2"] != 2 {
+		t.Fatalf("most calls at once = %v, want 2 per model", g.maxRunning)
+	}
+}
+
+func TestSchedulerCancelWhileQueuedLeavesAtOnce(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	blockerDone := s.call(context.Background(), NewCall(TaskCompletion), "m", "blocker")
+	blocker := g.next(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	queued := s.call(ctx, NewCall(TaskAction), "m", "queued")
+	s.waitLoad(t, "m", Load{Running: 1, Waiting: 1})
+	cancel()
+	// It returns while the blocker still holds the only slot: it left the queue at once.
+	if err := wait(t, queued); KindOf(err) != KindCancelled {
+		t.Fatalf("cancelled while queued: %v, want kind %v", err, KindCancelled)
+	}
+	if l := s.Load("m"); l != (Load{Running: 1}) {
+		t.Fatalf("load after the cancel = %+v, want the blocker alone", l)
+	}
+	// A deadline that passed before admission: a timeout, and no slot taken.
+	past, cancelPast := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancelPast()
+	if err := wait(t, s.call(past, NewCall(TaskCompletion), "m", "late")); KindOf(err) != KindTimeout {
+		t.Fatalf("expired deadline: %v, want kind %v", err, KindTimeout)
+	}
+	select {
+	case <-blocker.ctx.Done():
+		t.Fatal("the running call was cancelled by another call's cancellation")
+	default:
+	}
+	close(blocker.release)
+	if err := wait(t, blockerDone); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing leaked: the slot is free for the next call.
+	next := s.call(context.Background(), NewCall(TaskCompletion), "m", "next")
+	close(g.next(t).release)
+	if err := wait(t, next); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLoad(t, "m", Load{})
+}
+
+func TestSchedulerCancelsIdleCallsForWaitingOnes(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	bg := context.Background()
+
+	idle := NewCall(TaskCompletion)
+	idleDone := s.call(bg, idle, "m", "idle")
+	running := g.next(t)
+	if !idle.SetIdle(true) {
+		t.Fatal("SetIdle(true) with nobody waiting cancelled the call")
+	}
+	// A lower-priority waiter does not cancel an idle completion: it waits for it.
+	embedDone := s.call(bg, NewCall(TaskEmbed), "m", "embed")
+	s.waitLoad(t, "m", Load{Running: 1, Waiting: 1})
+	if running.ctx.Err() != nil {
+		t.Fatal("an embedding batch cancelled an idle completion")
+	}
+	// A completion waits: the idle call is cancelled at once and the completion runs next.
+	wantedDone := s.call(bg, NewCall(TaskCompletion), "m", "wanted")
+	if err := wait(t, idleDone); KindOf(err) != KindCancelled {
+		t.Fatalf("idle call: %v, want kind %v", err, KindCancelled)
+	}
+	if idle.SetIdle(false) {
+		t.Fatal("SetIdle(false) on a cancelled call reported it alive")
+	}
+	wanted := g.next(t)
+	if wanted.name != "wanted" {
+		t.Fatalf("%s ran after the idle call was cancelled; want the completion", wanted.name)
+	}
+
+	// A waiting call does not cancel a wanted running one.
+	second := s.call(bg, NewCall(TaskCompletion), "m", "second")
+	s.waitLoad(t, "m", Load{Running: 1, Waiting: 2})
+	if wanted.ctx.Err() != nil {
+		t.Fatal("a waiting call cancelled a wanted running call")
+	}
+	close(wanted.release)
+	if err := wait(t, wantedDone); err != nil {
+		t.Fatal(err)
+	}
+	secondCall := g.next(t)
+	if secondCall.name != "second" {
+		t.Fatalf("%s ran; want second", secondCall.name)
+	}
+	close(secondCall.release)
+	if err := wait(t, second); err != nil {
+		t.Fatal(err)
+	}
+	last := g.next(t)
+	if last.name != "embed" {
+		t.Fatalf("%s ran last; want embed", last.name)
+	}
+	close(last.release)
+	if err := wait(t, embedDone); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLoad(t, "m", Load{})
+}
+
+func TestSchedulerCancelsACallThatTurnsIdleWhileOthersWait(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	bg := context.Background()
+	c := NewCall(TaskCompletion)
+	first := s.call(bg, c, "m", "first")
+	g.next(t)
+	second := s.call(bg, NewCall(TaskCompletion), "m", "second")
+	s.waitLoad(t, "m", Load{Running: 1, Waiting: 1})
+	if c.SetIdle(true) {
+		t.Fatal("SetIdle(true) while a call waits: want the call cancelled at once")
+	}
+	if err := wait(t, first); KindOf(err) != KindCancelled {
+		t.Fatalf("first: %v, want kind %v", err, KindCancelled)
+	}
+	close(g.next(t).release)
+	if err := wait(t, second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompletionDuringEmbeddingRunWaitsOneBatch: an indexer embeds batch after batch (two
+// workers, so the next batch is always queued); a completion issued while batch 3 runs is
+// admitted as soon as batch 3 ends, before batch 4 that was queued before it.
+func TestCompletionDuringEmbeddingRunWaitsOneBatch(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	bg := context.Background()
+	const batches = 8
+	next := make(chan int, batches)
+	for i := 1; i <= batches; i++ {
+		next <- i
+	}
+	close(next)
+	var workers sync.WaitGroup
+	for range 2 {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for i := range next {
+				if _, err := s.Embed(bg, "m", []string{fmt.Sprintf("batch-%d", i)}, 0); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	var order []string
+	var completion <-chan error
+	for len(order) < batches+1 {
+		c := g.next(t)
+		order = append(order, c.name)
+		if c.name == "batch-3" {
+			s.waitLoad(t, "m", Load{Running: 1, Waiting: 1}) // batch 4 waits
+			completion = s.call(bg, NewCall(TaskCompletion), "m", "completion")
+			s.waitLoad(t, "m", Load{Running: 1, Waiting: 2})
+		}
+		close(c.release)
+	}
+	workers.Wait()
+	if err := wait(t, completion); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("admission order: %s", strings.Join(order, ", "))
+	if i := slices.Index(order, "completion"); i != 3 || order[2] != "batch-3" || order[4] != "batch-4" {
+		t.Fatalf("order = %v, want the completion right after batch-3, before batch-4", order)
+	}
+}
