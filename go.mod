@@ -3,6 +3,7 @@ module github.com/mimi-lsp/mimi-lsp
 go 1.26.0
 
 require (
+	github.com/bmatcuk/doublestar/v4 v4.10.4
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/klauspost/compress v1.18.3
 	github.com/ollama/ollama v0.17.4
