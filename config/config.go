@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 )
 
 // Config is every setting of mimi-lsp. Tags: json = initializationOptions key, env = environment
@@ -146,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.NumParallel < 1 || c.NumParallel > 64 {
 		bad("numParallel", "%d is out of range 1..64", c.NumParallel)
+	}
+	if _, err := secretfiles.New(secretfiles.Split(c.SecretFiles)); err != nil {
+		bad("secretFiles", "%v", err)
 	}
 	if !contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		bad("logLevel", "%q is not debug, info, warn or error", c.LogLevel)
