@@ -7,19 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
-// Generator is the model call the engine needs (model.Client satisfies it).
+// Generator is the model call the engine needs (model.Scheduler satisfies it). call carries
+// the task and lets the engine mark the call idle while nobody wants its answer.
 type Generator interface {
-	Generate(ctx context.Context, req model.GenerateRequest, onChunk func(chunk, soFar string) bool) (model.Generation, error)
+	Generate(ctx context.Context, call *model.Call, req model.GenerateRequest, onChunk func(chunk, soFar string) bool) (model.Generation, error)
 }
 
 // Config is the engine's part of the server configuration.
@@ -74,32 +72,61 @@ type Result struct {
 
 // Engine answers completions. It is safe for concurrent use.
 type Engine struct {
-	gen   Generator
-	cache Cache
 	log   *slog.Logger
-	sf    singleflight.Group
 	ta    *typeahead
 	stats stats
+	grace time.Duration // how long a call nobody wants runs on (flight.go)
+	after afterFunc
 
 	fmu     sync.Mutex
-	flights map[string]*flight // by cache key, while the model call runs
+	flights map[string]*flight // the one in-flight registry: cache key → model call, while it runs
+	running sync.WaitGroup     // flight goroutines
 
 	mu     sync.RWMutex
 	cfg    Config
+	gen    Generator
+	cache  Cache
 	warned map[string]bool
 }
 
+// Option adjusts an engine built by New.
+type Option func(*Engine)
+
+// WithAbandonGrace sets how long a model call runs on after the last request that wanted it
+// went away (default 150 ms): the next keystroke usually continues it.
+func WithAbandonGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } }
+
 // New returns an engine.
-func New(gen Generator, c Cache, cfg Config, log *slog.Logger) *Engine {
-	return &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256),
-		flights: map[string]*flight{}}
+func New(gen Generator, c Cache, cfg Config, log *slog.Logger, opts ...Option) *Engine {
+	e := &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256),
+		flights: map[string]*flight{}, grace: defaultAbandonGrace, after: realAfterFunc}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
-// SetConfig replaces the configuration (didChangeConfiguration).
+// SetConfig replaces the configuration (didChangeConfiguration). Typing-ahead state, calls in
+// flight and statistics stay; new requests use cfg.
 func (e *Engine) SetConfig(cfg Config) {
 	e.mu.Lock()
 	e.cfg = cfg
 	e.mu.Unlock()
+}
+
+// SetBackend replaces the model and the cache (the Ollama host or Redis changed) without
+// rebuilding the engine: typing-ahead state and statistics stay, and calls in flight finish on
+// the backend they started with. New requests use gen and c.
+func (e *Engine) SetBackend(gen Generator, c Cache) {
+	e.mu.Lock()
+	e.gen, e.cache = gen, c
+	e.mu.Unlock()
+}
+
+func (e *Engine) backend() (Generator, Cache) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.gen, e.cache
 }
 
 // Config returns the current configuration.
@@ -171,7 +198,8 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	if v, tier, err := e.cache.GetTier(ctx, cache.KindCompletion, p.Key); err != nil {
+	_, c := e.backend()
+	if v, tier, err := c.GetTier(ctx, cache.KindCompletion, p.Key); err != nil {
 		e.log.Debug("cache lookup failed; asking the model", "err", err)
 	} else if tier != "" {
 		res.Text, res.Source = string(v), SourceMemory
@@ -182,85 +210,31 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		return res, nil
 	}
 	for attempt := 0; ; attempt++ {
-		f := e.joinFlight(ctx, p.Key)
-		ch := e.sf.DoChan(p.Key, func() (any, error) { return e.generate(f, p) })
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		f, leader := e.join(ctx, p)
 		select {
 		case <-ctx.Done():
 			f.release()
 			return res, ctx.Err()
-		case out := <-ch:
+		case <-f.done:
 			f.release()
-			if out.Err != nil {
+			if f.err != nil {
 				// The call was abandoned just before we joined it, but we are still wanted: ask again.
-				if model.KindOf(out.Err) == model.KindCancelled && ctx.Err() == nil && attempt == 0 {
+				if model.KindOf(f.err) == model.KindCancelled && ctx.Err() == nil && attempt == 0 {
 					continue
 				}
-				return res, out.Err
+				return res, f.err
 			}
-			res.Text, res.Source = out.Val.(string), SourceModel
-			if out.Shared {
-				res.Source = SourceShared
+			// The request that started the call is answered by the model; the others shared it.
+			res.Text, res.Source = f.text, SourceShared
+			if leader {
+				res.Source = SourceModel
 			}
 			return res, nil
 		}
 	}
-}
-
-// joinFlight returns the running flight for key with a reference held, or a new one.
-func (e *Engine) joinFlight(ctx context.Context, key string) *flight {
-	e.fmu.Lock()
-	defer e.fmu.Unlock()
-	if f, ok := e.flights[key]; ok && f.acquire() {
-		return f
-	}
-	for _, old := range e.flights {
-		old.abandonIfIdle()
-	}
-	f := newFlight(ctx)
-	f.acquire()
-	e.flights[key] = f
-	return f
-}
-
-func (e *Engine) endFlight(key string, f *flight) {
-	e.fmu.Lock()
-	if e.flights[key] == f {
-		delete(e.flights, key)
-	}
-	e.fmu.Unlock()
-	f.end()
-}
-
-// generate runs one model call on the flight's context.
-func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
-	ctx := f.ctx
-	defer e.endFlight(p.Key, f)
-	single := p.pp.singleLine()
-	maxLines := p.pp.MaxLines
-	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix, f)
-	e.stats.modelCall(len(p.req.Prompt))
-	g, err := e.gen.Generate(ctx, p.req, func(_, soFar string) bool {
-		entry.update(soFar)
-		// Stop as soon as the answer can no longer change after post-processing.
-		body := strings.TrimLeft(soFar, "\r\n")
-		if single && strings.Contains(body, "\n") {
-			return false
-		}
-		return maxLines <= 0 || strings.Count(body, "\n") < maxLines
-	})
-	if err != nil {
-		entry.finish("", false)
-		return "", err
-	}
-	text := postprocess(g.Text, p.pp, nil)
-	entry.finish(text, text != "")
-	// Cache with a context that outlives a cancellation that arrives now: the answer is paid for.
-	if err := e.cache.Set(context.WithoutCancel(ctx), cache.KindCompletion, p.Key, []byte(text)); err != nil {
-		e.log.Debug("cache set failed", "err", err)
-	}
-	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
-		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
-	return text, nil
 }
 
 func (e *Engine) warnOnce(key, msg string, args ...any) {

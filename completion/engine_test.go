@@ -2,56 +2,13 @@ package completion
 
 import (
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
-
-// scripted is a Generator that streams fixed chunks and counts calls.
-type scripted struct {
-	chunks  []string
-	delay   time.Duration
-	calls   atomic.Int64
-	sent    atomic.Int64 // chunks delivered (to see early stops)
-	lastReq model.GenerateRequest
-	mu      sync.Mutex
-}
-
-func (s *scripted) Generate(ctx context.Context, req model.GenerateRequest, on func(string, string) bool) (model.Generation, error) {
-	s.calls.Add(1)
-	s.mu.Lock()
-	s.lastReq = req
-	s.mu.Unlock()
-	select {
-	case <-time.After(s.delay):
-	case <-ctx.Done():
-		return model.Generation{}, &model.Error{Kind: model.KindCancelled, Err: ctx.Err()}
-	}
-	var b strings.Builder
-	for _, c := range s.chunks {
-		b.WriteString(c)
-		s.sent.Add(1)
-		if !on(c, b.String()) {
-			return model.Generation{Text: b.String(), DoneReason: "client"}, nil
-		}
-	}
-	return model.Generation{Text: b.String(), DoneReason: "stop"}, nil
-}
-
-func testConfig() Config {
-	return Config{Model: "qwen2.5-coder:1.5b", Template: "auto", Options: model.Options{NumCtx: 4096, NumPredict: 64, Temperature: 0.2, TopP: 0.9},
-		PrefixTokens: 1024, SuffixTokens: 256, MultiLine: true, MaxLines: 12}
-}
-
-func newTestEngine(g Generator) *Engine {
-	return New(g, cache.NewTiered(cache.NewMemory(1<<20, cache.TTLs{}), nil, nil), testConfig(), slog.New(slog.DiscardHandler))
-}
 
 func TestCompleteCachesAnswers(t *testing.T) {
 	g := &scripted{chunks: []string{"a + ", "b"}}
@@ -66,40 +23,41 @@ func TestCompleteCachesAnswers(t *testing.T) {
 	if g.calls.Load() != 1 {
 		t.Fatalf("model calls = %d, want 1", g.calls.Load())
 	}
-	if g.lastReq.Options.NumPredict != 64 || len(g.lastReq.Stop) == 0 {
-		t.Fatalf("request lacks num_predict/stop: %+v", g.lastReq)
+	if r := g.last(); r.Options.NumPredict != 64 || len(r.Stop) == 0 {
+		t.Fatalf("request lacks num_predict/stop: %+v", r)
 	}
 }
 
+// TestConcurrentIdenticalRequestsShareOneCall: the request that starts the call is answered by
+// the model, the others joined it (in-flight); one model call in all.
 func TestConcurrentIdenticalRequestsShareOneCall(t *testing.T) {
-	g := &scripted{chunks: []string{"x"}, delay: 100 * time.Millisecond}
+	g := &scripted{chunks: []string{"x"}, hold: make(chan struct{})}
 	e := newTestEngine(g)
 	req := Request{Text: "y := ", Offset: 5}
-	var wg sync.WaitGroup
-	sources := make([]Source, 4)
-	for i := range sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := e.Complete(context.Background(), req)
-			if err != nil {
-				t.Error(err)
-			}
-			sources[i] = res.Source
-		}()
+	key := e.key(t, req)
+	const n = 4
+	var outs []<-chan outcome
+	for range n {
+		outs = append(outs, goComplete(context.Background(), e, req))
 	}
-	wg.Wait()
-	if g.calls.Load() != 1 {
-		t.Fatalf("model calls = %d, want 1 (singleflight)", g.calls.Load())
-	}
-	shared := 0
-	for _, s := range sources {
-		if s == SourceShared {
-			shared++
+	waitUntil(t, func() bool { return e.refs(key) == n }) // all four wait on one call
+	close(g.hold)
+	count := map[Source]int{}
+	for _, o := range outs {
+		r := recv(t, o)
+		if r.err != nil || r.res.Text != "x" {
+			t.Fatalf("%+v %v", r.res, r.err)
 		}
+		count[r.res.Source]++
 	}
-	if shared < 3 {
-		t.Fatalf("sources = %v, want the joiners marked %s", sources, SourceShared)
+	if g.calls.Load() != 1 {
+		t.Fatalf("model calls = %d, want 1", g.calls.Load())
+	}
+	if count[SourceModel] != 1 || count[SourceShared] != n-1 {
+		t.Fatalf("sources = %v, want 1 %s and %d %s", count, SourceModel, n-1, SourceShared)
+	}
+	if st := e.Stats(); st.BySource[SourceModel] != 1 || st.BySource[SourceShared] != n-1 || st.ModelCalls != 1 {
+		t.Fatalf("stats = %+v", st)
 	}
 }
 
@@ -120,30 +78,28 @@ func TestMidLineStopsStreamingAtFirstNewline(t *testing.T) {
 	if g2.sent.Load() != 2 {
 		t.Fatalf("chunks consumed mid-line = %d, want 2 (stop at the newline)", g2.sent.Load())
 	}
-	if !containsStr(g2.lastReq.Stop, "\n") {
-		t.Fatalf("mid-line request should stop at a newline: %q", g2.lastReq.Stop)
+	if !containsStr(g2.last().Stop, "\n") {
+		t.Fatalf("mid-line request should stop at a newline: %q", g2.last().Stop)
 	}
 }
 
 func TestCancelledLeaderDoesNotFailJoiner(t *testing.T) {
-	g := &scripted{chunks: []string{"ok"}, delay: 200 * time.Millisecond}
+	g := &scripted{chunks: []string{"ok"}, hold: make(chan struct{}), entered: make(chan struct{}, 1)}
 	e := newTestEngine(g)
 	req := Request{Text: "v := ", Offset: 5}
+	key := e.key(t, req)
 	leaderCtx, cancel := context.WithCancel(context.Background())
-	go func() { _, _ = e.Complete(leaderCtx, req) }()
-	time.Sleep(20 * time.Millisecond)
-	done := make(chan Result)
-	go func() {
-		r, err := e.Complete(context.Background(), req)
-		if err != nil {
-			t.Error(err)
-		}
-		done <- r
-	}()
-	time.Sleep(20 * time.Millisecond)
+	leader := goComplete(leaderCtx, e, req)
+	recv(t, g.entered)
+	joiner := goComplete(context.Background(), e, req)
+	waitUntil(t, func() bool { return e.refs(key) == 2 })
 	cancel()
-	if r := <-done; r.Text != "ok" {
-		t.Fatalf("joiner got %+v after the leader was cancelled", r)
+	if o := recv(t, leader); o.err == nil {
+		t.Fatalf("cancelled leader answered %+v", o.res)
+	}
+	close(g.hold)
+	if o := recv(t, joiner); o.err != nil || o.res.Text != "ok" || o.res.Source != SourceShared {
+		t.Fatalf("joiner got %+v %v after the leader was cancelled", o.res, o.err)
 	}
 }
 
@@ -154,13 +110,101 @@ func TestOffsetOutsideDocument(t *testing.T) {
 	}
 }
 
-func containsStr(l []string, s string) bool {
-	for _, v := range l {
-		if v == s {
-			return true
-		}
+// TestCutAnswersAreTrimmedAndNotCached: an answer num_predict cut off is shown up to what is
+// whole, and is not cached as if complete (the next identical request asks again).
+func TestCutAnswersAreTrimmedAndNotCached(t *testing.T) {
+	cases := []struct {
+		name   string
+		multi  bool
+		text   string
+		off    int
+		chunks []string
+		want   string
+	}{
+		{"multi-line keeps whole lines", true, "func f() {\n\t\n}\n", len("func f() {\n\t"),
+			[]string{"a := 1\n", "\tb := 2\n", "\tc := compu"}, "a := 1\n\tb := 2"},
+		{"one line cut mid-word", false, "x := \n", 5, []string{"strings.ToUp"}, "strings."},
+		{"one word cut: nothing left", false, "x := \n", 5, []string{"computeTheAnsw"}, ""},
 	}
-	return false
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &scripted{chunks: tc.chunks, done: "length"}
+			e := newTestEngine(g)
+			cfg := testConfig()
+			cfg.MultiLine = tc.multi
+			e.SetConfig(cfg)
+			req := Request{Text: tc.text, Offset: tc.off}
+			for i := range 2 {
+				res, err := e.Complete(context.Background(), req)
+				if err != nil || res.Text != tc.want || res.Source != SourceModel {
+					t.Fatalf("call %d: %+v %v; want %q from the model", i, res, err, tc.want)
+				}
+			}
+			if _, tier, _ := e.cache.GetTier(context.Background(), cache.KindCompletion, e.key(t, req)); tier != "" {
+				t.Fatalf("a cut answer was cached (tier %s)", tier)
+			}
+			if st := e.Stats(); g.calls.Load() != 2 || st.CutAnswers != 2 {
+				t.Fatalf("model calls = %d, cut answers = %d; want 2 and 2", g.calls.Load(), st.CutAnswers)
+			}
+		})
+	}
+}
+
+// TestSetBackendKeepsStateAndCallsInFlight: a new model backend and cache (Ollama host or Redis
+// changed) and a new configuration apply to new requests; the call in flight finishes on the
+// old backend and its joiners get its answer; typing-ahead and statistics carry on.
+func TestSetBackendKeepsStateAndCallsInFlight(t *testing.T) {
+	g1 := &scripted{chunks: []string{"a + b"}, hold: make(chan struct{}), entered: make(chan struct{}, 1)}
+	e := newTestEngine(g1)
+	req := Request{Text: "x := \n", Offset: 5}
+	key := e.key(t, req)
+	first := goComplete(context.Background(), e, req)
+	recv(t, g1.entered)
+
+	g2 := &scripted{chunks: []string{"other"}}
+	c2 := newMemCache()
+	e.SetBackend(g2, c2)
+	joiner := goComplete(context.Background(), e, req)
+	waitUntil(t, func() bool { return e.refs(key) == 2 })
+	close(g1.hold)
+	if o := recv(t, first); o.err != nil || o.res.Text != "a + b" || o.res.Source != SourceModel {
+		t.Fatalf("first: %+v %v", o.res, o.err)
+	}
+	if o := recv(t, joiner); o.err != nil || o.res.Text != "a + b" || o.res.Source != SourceShared {
+		t.Fatalf("joiner: %+v %v", o.res, o.err)
+	}
+	// Typing-ahead still knows the suggestion.
+	if r, err := e.Complete(context.Background(), Request{Text: "x := a\n", Offset: 6}); err != nil || r.Source != SourceTypeahead || r.Text != " + b" {
+		t.Fatalf("typing-ahead after SetBackend: %+v %v", r, err)
+	}
+	// A new request asks the new backend with the new configuration and fills the new cache.
+	cfg := testConfig()
+	cfg.Options.NumPredict = 32
+	e.SetConfig(cfg)
+	other := Request{Text: "y := \n", Offset: 5}
+	if r, err := e.Complete(context.Background(), other); err != nil || r.Text != "other" || r.Source != SourceModel {
+		t.Fatalf("new request: %+v %v", r, err)
+	}
+	if g1.calls.Load() != 1 || g2.calls.Load() != 1 || g2.last().Options.NumPredict != 32 {
+		t.Fatalf("calls old/new = %d/%d, new num_predict %d", g1.calls.Load(), g2.calls.Load(), g2.last().Options.NumPredict)
+	}
+	if _, tier, _ := c2.GetTier(context.Background(), cache.KindCompletion, e.key(t, other)); tier != cache.TierMemory {
+		t.Fatalf("the new cache lacks the new answer (tier %q)", tier)
+	}
+	if st := e.Stats(); st.Requests != 4 || st.ModelCalls != 2 {
+		t.Fatalf("stats did not carry on: %+v", st)
+	}
+}
+
+// backendFunc adapts a function to model.Backend (generation only).
+type backendFunc func(ctx context.Context, req model.GenerateRequest) (model.Generation, error)
+
+func (f backendFunc) Generate(ctx context.Context, req model.GenerateRequest, _ func(string, string) bool) (model.Generation, error) {
+	return f(ctx, req)
+}
+
+func (backendFunc) Embed(context.Context, string, []string, time.Duration) ([][]float32, error) {
+	return nil, nil
 }
 
 // BenchmarkPrepareAndPostprocess is the CPU cost of one completion outside the model:

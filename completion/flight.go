@@ -4,29 +4,48 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
-// abandonGrace is how long a model call keeps running after the last request that wanted it
-// went away: the next keystroke usually arrives within it and continues the same suggestion
-// (typing-ahead), so the call is not thrown away and asked again.
-const abandonGrace = 150 * time.Millisecond
+// defaultAbandonGrace is how long a model call keeps running after the last request that
+// wanted it went away: the next keystroke usually arrives within it and continues the same
+// suggestion (typing-ahead), so the call is not thrown away and asked again.
+const defaultAbandonGrace = 150 * time.Millisecond
+
+// afterFunc runs f after d unless stopped (time.AfterFunc; tests drive a fake clock).
+type afterFunc func(d time.Duration, f func()) (stop func() bool)
+
+func realAfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 // flight is one model call shared by every request that wants its answer: the request that
 // started it, identical requests that joined it, and typing-ahead requests waiting for the rest
 // of it. It runs on its own context, cancelled (closing the HTTP request, which stops Ollama)
-// when it ends or when nobody has wanted it for abandonGrace.
+// when it ends or when nobody has wanted it for the grace period. While nobody wants it, its
+// model.Call is idle: the scheduler cancels it at once if another call waits for the model.
+//
+// The engine's registry (Engine.flights) maps a cache key to the flight asking the model for it;
+// the flight leaves the registry when its call ends, so nothing outlives a call.
 type flight struct {
+	key    string
 	ctx    context.Context
 	cancel context.CancelFunc
+	call   *model.Call
+	grace  time.Duration
+	after  afterFunc
+
+	done chan struct{} // closed when the call ended; text and err are set before
+	text string
+	err  error
 
 	mu    sync.Mutex
-	refs  int
-	ended bool
-	timer *time.Timer
+	refs  int  // requests waiting for the answer
+	ended bool // no one may join any more (finished, or abandoned)
+	stop  func() bool
 }
 
 // newFlight detaches from the request's cancellation but keeps its deadline.
-func newFlight(reqCtx context.Context) *flight {
+func newFlight(reqCtx context.Context, key string, grace time.Duration, after afterFunc) *flight {
 	base := context.WithoutCancel(reqCtx)
 	var ctx context.Context
 	var cancel context.CancelFunc
@@ -35,25 +54,31 @@ func newFlight(reqCtx context.Context) *flight {
 	} else {
 		ctx, cancel = context.WithCancel(base)
 	}
-	return &flight{ctx: ctx, cancel: cancel}
+	return &flight{key: key, ctx: ctx, cancel: cancel, call: model.NewCall(model.TaskCompletion),
+		grace: grace, after: after, done: make(chan struct{})}
 }
 
-// acquire registers interest; false when the flight already ended.
+// acquire registers interest; false when the flight already ended or was abandoned.
 func (f *flight) acquire() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ended {
 		return false
 	}
+	if f.refs == 0 && !f.call.SetIdle(false) {
+		// The scheduler cancelled it while nobody wanted it: its answer will not come.
+		f.ended = true
+		return false
+	}
 	f.refs++
-	if f.timer != nil {
-		f.timer.Stop()
-		f.timer = nil
+	if f.stop != nil {
+		f.stop()
+		f.stop = nil
 	}
 	return true
 }
 
-// release drops interest; the last release starts the abandon timer.
+// release drops interest; the last release marks the call idle and starts the grace period.
 func (f *flight) release() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -61,7 +86,8 @@ func (f *flight) release() {
 	if f.refs > 0 || f.ended {
 		return
 	}
-	f.timer = time.AfterFunc(abandonGrace, func() {
+	f.call.SetIdle(true)
+	f.stop = f.after(f.grace, func() {
 		f.mu.Lock()
 		abandon := f.refs == 0 && !f.ended
 		if abandon {
@@ -74,33 +100,44 @@ func (f *flight) release() {
 	})
 }
 
-// end marks the call finished and frees its context.
-func (f *flight) end() {
+// finish records the outcome, wakes every waiter and frees the call's context.
+func (f *flight) finish(text string, err error) {
 	f.mu.Lock()
 	f.ended = true
-	if f.timer != nil {
-		f.timer.Stop()
-		f.timer = nil
+	if f.stop != nil {
+		f.stop()
+		f.stop = nil
 	}
+	f.text, f.err = text, err
 	f.mu.Unlock()
+	close(f.done)
 	f.cancel()
 }
 
-// abandonIfIdle cancels the call now if nobody holds it (it is in its grace period): a new
-// model call is starting instead, and Ollama serves calls one after another, so an idle call
-// would only delay the new one.
-func (f *flight) abandonIfIdle() {
-	f.mu.Lock()
-	idle := f.refs == 0 && !f.ended
-	if idle {
-		f.ended = true
-		if f.timer != nil {
-			f.timer.Stop()
-			f.timer = nil
-		}
+// join returns the flight asking the model for p's key, with a reference held; when none runs
+// (or the one there was abandoned) it starts one, and leader is true.
+func (e *Engine) join(ctx context.Context, p *Prepared) (f *flight, leader bool) {
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	if f, ok := e.flights[p.Key]; ok && f.acquire() {
+		return f, false
 	}
-	f.mu.Unlock()
-	if idle {
-		f.cancel()
+	f = newFlight(ctx, p.Key, e.grace, e.after)
+	f.acquire()
+	e.flights[p.Key] = f // replaces an abandoned flight still ending
+	e.running.Add(1)
+	go e.run(f, p)
+	return f, true
+}
+
+// run asks the model for f, then takes f out of the registry and wakes its waiters.
+func (e *Engine) run(f *flight, p *Prepared) {
+	defer e.running.Done()
+	text, err := e.generate(f, p)
+	e.fmu.Lock()
+	if e.flights[f.key] == f {
+		delete(e.flights, f.key)
 	}
+	e.fmu.Unlock()
+	f.finish(text, err)
 }

@@ -16,6 +16,13 @@ var update = flag.Bool("update", false, "rewrite golden files with the current o
 // Cursor marks the cursor in golden documents.
 const Cursor = "‸"
 
+// zwspMark shows the invisible neutraliser (escape.go) in golden files: "{ZWSP}" in a model
+// answer is read as U+200B, and U+200B in a prompt or answer is written as "{ZWSP}", so a
+// reviewer sees where text was neutralised.
+const zwspMark = "{ZWSP}"
+
+func showZWSP(s string) string { return strings.ReplaceAll(s, neutral, zwspMark) }
+
 // section returns a txtar file's content without the newline txtar adds after it.
 func section(a *txtar.Archive, name string) (string, bool) {
 	for _, f := range a.Files {
@@ -103,6 +110,7 @@ func TestPostprocessGolden(t *testing.T) {
 			t.Fatal("missing doc section")
 		}
 		raw, _ := section(a, "model")
+		raw = strings.ReplaceAll(raw, zwspMark, neutral)
 		opts := options(a)
 		text, cur := splitCursor(t, doc)
 		tmpl := templates["qwen"]
@@ -117,7 +125,7 @@ func TestPostprocessGolden(t *testing.T) {
 		c := newPPContext(text[:cur], text[cur:], tmpl, multi, maxLines)
 		var trace []string
 		got := postprocess(raw, c, &trace)
-		return map[string]string{"want": got, "changed-by": strings.Join(trace, "\n")}
+		return map[string]string{"want": showZWSP(got), "changed-by": strings.Join(trace, "\n")}
 	})
 }
 
@@ -145,7 +153,9 @@ func TestPromptGolden(t *testing.T) {
 			st, _ = strconv.Atoi(v)
 		}
 		prefix, suffix := Windows(text, cur, pt, st)
-		p := tmpl.Render(PromptInput{Prefix: prefix, Suffix: suffix, Path: opts["path"], Repo: opts["repo"], Language: opts["language"], Snippets: snippets})
-		return map[string]string{"prompt": p, "template-used": tmpl.Name, "stop": strings.Join(tmpl.Stop, " ")}
+		in := PromptInput{Prefix: prefix, Suffix: suffix, Path: opts["path"], Repo: opts["repo"], Language: opts["language"], Snippets: snippets}
+		p := tmpl.Render(in)
+		checkStructure(t, tmpl, in) // whatever the case's text, the markers are the template's
+		return map[string]string{"prompt": showZWSP(p), "template-used": tmpl.Name, "stop": strings.Join(tmpl.Stop, " ")}
 	})
 }

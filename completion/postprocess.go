@@ -14,12 +14,13 @@ type ppContext struct {
 	LineSuffix string // the cursor's line, after the cursor
 	Special    []string
 	Stops      []string
+	Tokens     []string // every special string of the template (escape.go)
 	MultiLine  bool
 	MaxLines   int
 }
 
 func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines int) *ppContext {
-	c := &ppContext{Prefix: prefix, Suffix: suffix, Special: t.Special, Stops: t.Stop, MultiLine: multiLine, MaxLines: maxLines}
+	c := &ppContext{Prefix: prefix, Suffix: suffix, Special: t.Special, Stops: t.Stop, Tokens: t.escapeTokens(), MultiLine: multiLine, MaxLines: maxLines}
 	c.LinePrefix = prefix[strings.LastIndexByte(prefix, '\n')+1:]
 	c.LineSuffix = suffix
 	if i := strings.IndexByte(suffix, '\n'); i >= 0 {
@@ -46,6 +47,7 @@ type filter struct {
 var pipeline = []filter{
 	{"strip-special", stripSpecial},
 	{"cut-at-stop", cutAtStop},
+	{"restore-tokens", restoreEscaped},
 	{"single-line", singleLineFilter},
 	{"limit-lines", limitLines},
 	{"bracket-balance", bracketBalance},
@@ -99,6 +101,13 @@ func stripSpecial(s string, c *ppContext) string {
 		}
 	}
 	return s
+}
+
+// restoreEscaped gives back the user's own token strings that the prompt carried neutralised
+// (escape.go) when the model copies them. It runs after the stop cut, so a restored string is
+// text, never an end of the answer.
+func restoreEscaped(s string, c *ppContext) string {
+	return restoreTokens(s, c.Tokens)
 }
 
 // singleLineFilter keeps only the first line when the cursor is mid-line or multi-line is off.

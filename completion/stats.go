@@ -9,6 +9,7 @@ type Stats struct {
 	Failed      uint64            `json:"failed"`    // errors and cancellations (no source)
 	ModelCalls  uint64            `json:"model_calls"`
 	PromptBytes uint64            `json:"prompt_bytes"` // bytes of prompt sent to Ollama
+	CutAnswers  uint64            `json:"cut_answers"`  // answers num_predict cut off (trimmed, not cached)
 }
 
 type stats struct {
@@ -35,6 +36,12 @@ func (st *stats) modelCall(promptBytes int) {
 	defer st.mu.Unlock()
 	st.s.ModelCalls++
 	st.s.PromptBytes += uint64(promptBytes)
+}
+
+func (st *stats) cutAnswer() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.CutAnswers++
 }
 
 // Stats returns a snapshot.

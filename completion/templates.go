@@ -7,7 +7,7 @@ import (
 
 // TemplateVersion is part of every cache key: bump it when a prompt format or post-processing
 // rule changes, so old answers are not served for new prompts.
-const TemplateVersion = "fim-v1"
+const TemplateVersion = "fim-v2" // v2: special tokens in user text are neutralised (escape.go)
 
 // Snippet is context from another file (retrieval); Path is workspace-relative.
 type Snippet struct {
@@ -32,8 +32,9 @@ type Template struct {
 	render  func(in PromptInput) string
 }
 
-// Render builds the raw prompt.
-func (t *Template) Render(in PromptInput) string { return t.render(in) }
+// Render builds the raw prompt. User-owned text is neutralised first (escape.go): the prompt's
+// structure is the template's alone.
+func (t *Template) Render(in PromptInput) string { return t.render(t.neutraliseInput(in)) }
 
 var qwenSpecial = []string{"<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
 	"<|repo_name|>", "<|file_sep|>", "<|im_start|>", "<|im_end|>"}

@@ -2,10 +2,10 @@ package completion
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
@@ -50,23 +50,20 @@ func TestTypingAheadServesTheRest(t *testing.T) {
 }
 
 func TestTypingAheadWaitsForAStreamingSuggestion(t *testing.T) {
-	g := &scripted{chunks: []string{"a", " + ", "b"}, delay: 150 * time.Millisecond}
+	g := &scripted{chunks: []string{"a", " + ", "b"}, hold: make(chan struct{}), entered: make(chan struct{}, 1)}
 	e := newTestEngine(g)
 	doc := "x := \n"
-	first := make(chan Result)
-	go func() {
-		r, _ := e.Complete(context.Background(), Request{Text: doc, Offset: 5})
-		first <- r
-	}()
-	for g.calls.Load() == 0 { // the first request is now waiting on the model
-		time.Sleep(time.Millisecond)
+	key := e.key(t, Request{Text: doc, Offset: 5})
+	first := goComplete(context.Background(), e, Request{Text: doc, Offset: 5})
+	recv(t, g.entered) // the first request is now waiting on the model
+	second := goComplete(context.Background(), e, Request{Text: "x := a\n", Offset: 6})
+	waitUntil(t, func() bool { return e.refs(key) == 2 }) // the second waits on the stream
+	close(g.hold)
+	if o := recv(t, second); o.err != nil || o.res.Source != SourceTypeahead || o.res.Text != " + b" {
+		t.Fatalf("typed during streaming: %+v %v", o.res, o.err)
 	}
-	r, err := e.Complete(context.Background(), Request{Text: "x := a\n", Offset: 6})
-	if err != nil || r.Source != SourceTypeahead || r.Text != " + b" {
-		t.Fatalf("typed during streaming: %+v %v", r, err)
-	}
-	if f := <-first; f.Text != "a + b" {
-		t.Fatalf("first = %+v", f)
+	if o := recv(t, first); o.res.Text != "a + b" {
+		t.Fatalf("first = %+v", o.res)
 	}
 	if g.calls.Load() != 1 {
 		t.Fatalf("model calls = %d, want 1", g.calls.Load())
@@ -74,39 +71,56 @@ func TestTypingAheadWaitsForAStreamingSuggestion(t *testing.T) {
 }
 
 // TestSupersededRequestKeepsTheCallForTheNextKeystroke: the editor cancels request 1 when the
-// user types; request 2 continues the same model call instead of starting another.
+// user types; request 2 continues the same model call instead of starting another, as long as
+// it comes within the grace period. Once the grace period has passed, the call is gone.
 func TestSupersededRequestKeepsTheCallForTheNextKeystroke(t *testing.T) {
-	g := &scripted{chunks: []string{"a + b"}, delay: 100 * time.Millisecond}
-	e := newTestEngine(g)
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	first := make(chan error)
-	go func() {
-		_, err := e.Complete(ctx1, Request{Text: "x := \n", Offset: 5})
-		first <- err
-	}()
-	for g.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	cancel1()
-	if err := <-first; err == nil {
-		t.Fatal("cancelled request returned no error")
-	}
-	r, err := e.Complete(context.Background(), Request{Text: "x := a\n", Offset: 6})
-	if err != nil || r.Source != SourceTypeahead || r.Text != " + b" {
-		t.Fatalf("next keystroke: %+v %v", r, err)
-	}
-	if g.calls.Load() != 1 {
-		t.Fatalf("model calls = %d, want 1", g.calls.Load())
+	for _, graceEnds := range []bool{false, true} {
+		t.Run(fmt.Sprintf("grace ends first %t", graceEnds), func(t *testing.T) {
+			g := &scripted{chunks: []string{"a + b"}, hold: make(chan struct{}), entered: make(chan struct{}, 2)}
+			e, clk := newClockedEngine(g, WithAbandonGrace(42))
+			key := e.key(t, Request{Text: "x := \n", Offset: 5})
+			ctx1, cancel1 := context.WithCancel(context.Background())
+			first := goComplete(ctx1, e, Request{Text: "x := \n", Offset: 5})
+			recv(t, g.entered)
+			cancel1()
+			if o := recv(t, first); o.err == nil {
+				t.Fatal("cancelled request returned no error")
+			}
+			if graceEnds {
+				if ds := clk.fire(); len(ds) != 1 || ds[0] != 42 {
+					t.Fatalf("grace timers = %v, want one of the configured 42ns", ds)
+				}
+				waitUntil(t, func() bool { return e.refs(key) == -1 }) // the call ended, and left the registry
+			}
+			second := goComplete(context.Background(), e, Request{Text: "x := a\n", Offset: 6})
+			if graceEnds {
+				recv(t, g.entered) // a new call: the old one was given up
+			} else {
+				waitUntil(t, func() bool { return e.refs(key) == 1 }) // request 2 waits on the same call
+			}
+			close(g.hold)
+			o := recv(t, second)
+			switch {
+			case o.err != nil:
+				t.Fatal(o.err)
+			case !graceEnds && (o.res.Source != SourceTypeahead || o.res.Text != " + b" || g.calls.Load() != 1):
+				t.Fatalf("next keystroke within the grace period: %+v, %d calls", o.res, g.calls.Load())
+			case graceEnds && (o.res.Source != SourceModel || g.calls.Load() != 2):
+				t.Fatalf("next keystroke after the grace period: %+v, %d calls", o.res, g.calls.Load())
+			}
+			e.running.Wait()
+		})
 	}
 }
 
 // blocking answers prompts containing "A" only when cancelled, and "B" at once.
 type blocking struct {
-	aCancelled chan struct{}
+	aStarted, aCancelled chan struct{}
 }
 
-func (g *blocking) Generate(ctx context.Context, req model.GenerateRequest, _ func(string, string) bool) (model.Generation, error) {
+func (g *blocking) generate(ctx context.Context, req model.GenerateRequest) (model.Generation, error) {
 	if strings.Contains(req.Prompt, "A") {
+		close(g.aStarted)
 		<-ctx.Done()
 		close(g.aCancelled)
 		return model.Generation{}, &model.Error{Kind: model.KindCancelled, Err: ctx.Err()}
@@ -115,32 +129,83 @@ func (g *blocking) Generate(ctx context.Context, req model.GenerateRequest, _ fu
 }
 
 // TestNewCallCancelsIdleCalls: an abandoned call in its grace period is cancelled at once when
-// another model call starts (Ollama would otherwise serve it first).
+// another model call waits for the model (Ollama would otherwise serve it first). The rule
+// lives in the scheduler; the engine marks its calls idle.
 func TestNewCallCancelsIdleCalls(t *testing.T) {
-	g := &blocking{aCancelled: make(chan struct{})}
-	e := newTestEngine(g)
+	g := &blocking{aStarted: make(chan struct{}), aCancelled: make(chan struct{})}
+	e := newTestEngine(model.NewScheduler(backendFunc(g.generate), 1, nil)) // the grace period never ends
 	ctxA, cancelA := context.WithCancel(context.Background())
-	doneA := make(chan struct{})
-	go func() { _, _ = e.Complete(ctxA, Request{Text: "A := ", Offset: 5}); close(doneA) }()
-	waitUntil(t, func() bool { e.fmu.Lock(); defer e.fmu.Unlock(); return len(e.flights) == 1 })
+	doneA := goComplete(ctxA, e, Request{Text: "A := ", Offset: 5})
+	recv(t, g.aStarted)
 	cancelA()
-	<-doneA // A's only request is gone: its call is idle, in the grace period
-	if _, err := e.Complete(context.Background(), Request{Text: "B := ", Offset: 5}); err != nil {
-		t.Fatal(err)
+	recv(t, doneA) // A's only request is gone: its call is idle, in the grace period
+	if r, err := e.Complete(context.Background(), Request{Text: "B := ", Offset: 5}); err != nil || r.Text != "b" {
+		t.Fatalf("B: %+v %v", r, err)
 	}
+	// B ran, and the scheduler runs one call at a time: A was cancelled before B started.
 	select {
 	case <-g.aCancelled:
-	case <-time.After(abandonGrace / 2):
-		t.Fatal("the idle call was not cancelled when a new call started")
+	default:
+		t.Fatal("the idle call was not cancelled when a new call waited")
 	}
+	e.running.Wait()
 }
 
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatal("condition not reached")
+// TestRegistryEmptyAfterSupersededRounds: 1,000 rounds of: a request for key A, cancelled
+// (its call idles); a request for key B, which cancels A's idle call; while A's call is still
+// ending, a request for A again (a joiner that cannot join the ending call: it starts another),
+// itself cancelled at once; A's call ends, B's runs, B's request is cancelled. Every call ends
+// (the last grace period is fired) and nothing stays in the in-flight registry.
+func TestRegistryEmptyAfterSupersededRounds(t *testing.T) {
+	entered := make(chan string, 4)
+	aCancelled, aFinish := make(chan struct{}, 1), make(chan struct{})
+	backend := backendFunc(func(ctx context.Context, req model.GenerateRequest) (model.Generation, error) {
+		name := "B"
+		if strings.Contains(req.Prompt, "A") {
+			name = "A"
 		}
+		entered <- name
+		<-ctx.Done()
+		if name == "A" {
+			aCancelled <- struct{}{}
+			<-aFinish // A's call takes a while to end
+		}
+		return model.Generation{}, &model.Error{Kind: model.KindCancelled, Err: ctx.Err()}
+	})
+	e, clk := newClockedEngine(model.NewScheduler(backend, 1, nil))
+	bg := context.Background()
+	for i := range 1000 {
+		textA, textB := fmt.Sprintf("A%d := ", i), fmt.Sprintf("B%d := ", i)
+		reqA, reqB := Request{Text: textA, Offset: len(textA)}, Request{Text: textB, Offset: len(textB)}
+		keyA := e.key(t, reqA)
+		ctx1, cancel1 := context.WithCancel(bg)
+		r1 := goComplete(ctx1, e, reqA)
+		if n := recv(t, entered); n != "A" {
+			t.Fatalf("round %d: %s entered, want A", i, n)
+		}
+		cancel1()
+		recv(t, r1)
+		ctx2, cancel2 := context.WithCancel(bg)
+		r2 := goComplete(ctx2, e, reqB)
+		recv(t, aCancelled) // B waits: A's idle call is cancelled, and is ending
+		ctx3, cancel3 := context.WithCancel(bg)
+		r3 := goComplete(ctx3, e, reqA)
+		waitUntil(t, func() bool { return e.refs(keyA) == 1 })
+		cancel3()
+		recv(t, r3)
+		aFinish <- struct{}{}
+		if n := recv(t, entered); n != "B" {
+			t.Fatalf("round %d: %s entered, want B", i, n)
+		}
+		cancel2()
+		recv(t, r2)
+	}
+	clk.fire()
+	e.running.Wait()
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	if len(e.flights) != 0 {
+		t.Fatalf("%d flights left in the registry after every call ended", len(e.flights))
 	}
 }
 
@@ -150,7 +215,7 @@ type controlled struct {
 	calls         atomic.Int64
 }
 
-func (g *controlled) Generate(ctx context.Context, req model.GenerateRequest, on func(string, string) bool) (model.Generation, error) {
+func (g *controlled) Generate(ctx context.Context, _ *model.Call, req model.GenerateRequest, on func(string, string) bool) (model.Generation, error) {
 	g.calls.Add(1)
 	if !strings.Contains(req.Prompt, "A := <|fim_suffix|>") {
 		return model.Generation{Text: "b"}, nil
@@ -169,34 +234,17 @@ func (g *controlled) Generate(ctx context.Context, req model.GenerateRequest, on
 // the end of a suggestion it cannot use.
 func TestWaitStopsWhenTheStreamDisagrees(t *testing.T) {
 	g := &controlled{emit: make(chan struct{}), release: make(chan struct{})}
-	defer close(g.release)
 	e := newTestEngine(g)
-	go func() { _, _ = e.Complete(context.Background(), Request{Text: "A := \n", Offset: 5}) }()
+	key := e.key(t, Request{Text: "A := \n", Offset: 5})
+	first := goComplete(context.Background(), e, Request{Text: "A := \n", Offset: 5})
 	waitUntil(t, func() bool { return g.calls.Load() == 1 })
-	refs := func() int {
-		e.fmu.Lock()
-		defer e.fmu.Unlock()
-		for _, f := range e.flights {
-			f.mu.Lock()
-			n := f.refs
-			f.mu.Unlock()
-			return n
-		}
-		return 0
+	second := goComplete(context.Background(), e, Request{Text: "A := a\n", Offset: 6})
+	waitUntil(t, func() bool { return e.refs(key) == 2 }) // the second request waits on the stream
+	close(g.emit)                                         // the stream says "zzz": not what was typed
+	// The second request answers while the first call is still held: it stopped waiting.
+	if o := recv(t, second); o.res.Source != SourceModel || o.res.Text != "b" {
+		t.Fatalf("second = %+v %v", o.res, o.err)
 	}
-	second := make(chan Result, 1)
-	go func() {
-		r, _ := e.Complete(context.Background(), Request{Text: "A := a\n", Offset: 6})
-		second <- r
-	}()
-	waitUntil(t, func() bool { return refs() == 2 }) // the second request waits on the stream
-	close(g.emit)                                    // the stream says "zzz": not what was typed
-	select {
-	case r := <-second:
-		if r.Source != SourceModel || r.Text != "b" {
-			t.Fatalf("second = %+v", r)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second request kept waiting on a disagreeing stream")
-	}
+	close(g.release)
+	recv(t, first)
 }

@@ -23,6 +23,9 @@ type Wiring struct {
 	ttl   cache.TTLs
 	mu    sync.Mutex
 	tiers map[string]*cache.Tiered
+	// One scheduler per Ollama host: every engine of the process queues its calls to that
+	// server in one place, so the per-model limit holds across sessions.
+	schedulers map[string]*model.Scheduler
 }
 
 // New builds the process-wide pieces for cfg.
@@ -32,7 +35,8 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 		cache.KindEmbedding:  cfg.EmbeddingTTL,
 		cache.KindAction:     cfg.ActionTTL,
 	}
-	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*cache.Tiered{}}
+	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*cache.Tiered{},
+		schedulers: map[string]*model.Scheduler{}}
 }
 
 // Tier returns the cache for cfg: memory, plus Redis when RedisURL is set.
@@ -57,13 +61,32 @@ func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
 	return t, nil
 }
 
-// Engine builds a completion engine for cfg.
-func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
+// Scheduler returns the scheduler for cfg's Ollama host (one per host per process), its limit
+// per model set to cfg.NumParallel. The first configuration to name a host sets its client's
+// connect timeout.
+func (w *Wiring) Scheduler(cfg config.Config) (*model.Scheduler, error) {
 	host, err := config.NormalizeHost(cfg.OllamaHost)
 	if err != nil {
 		return nil, err
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s, ok := w.schedulers[host]; ok {
+		s.SetLimit(cfg.NumParallel)
+		return s, nil
+	}
 	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
+	if err != nil {
+		return nil, err
+	}
+	s := model.NewScheduler(client, cfg.NumParallel, w.log)
+	w.schedulers[host] = s
+	return s, nil
+}
+
+// Engine builds a completion engine for cfg.
+func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
+	sched, err := w.Scheduler(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +94,7 @@ func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return completion.New(client, t, completion.ConfigFrom(cfg), w.log), nil
+	return completion.New(sched, t, completion.ConfigFrom(cfg), w.log), nil
 }
 
 // ServerOptions are the lsp options for a session started with cfg.
