@@ -82,6 +82,13 @@ func (s *Scheduler) SetLimit(limit int) {
 	}
 }
 
+// Limit returns how many calls run at once per model.
+func (s *Scheduler) Limit() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limit
+}
+
 // Load is what a model's queue holds now.
 type Load struct {
 	Running, Waiting int
