@@ -37,6 +37,7 @@ type Request struct {
 	Text     string // the whole document
 	Offset   int    // cursor, a byte offset into Text
 	Path     string // workspace-relative path ("" for untitled)
+	File     string // absolute filesystem path ("" for untitled): checked against the denylist
 	Repo     string
 	Language string
 	Snippets []Snippet
@@ -87,6 +88,8 @@ type Engine struct {
 	gen    Generator
 	cache  Cache
 	warned map[string]bool
+
+	deny denyGate // secret files (denylist.go)
 }
 
 // Option adjusts an engine built by New.
@@ -185,6 +188,10 @@ func (e *Engine) Prepare(r Request) (*Prepared, error) {
 // Complete answers one request: typing-ahead, then the cache (memory, then Redis), then an
 // identical in-flight request, then the model.
 func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
+	r, denied := e.deny.apply(r, e.log)
+	if denied {
+		return Result{}, nil
+	}
 	p, err := e.Prepare(r)
 	if err != nil {
 		return Result{}, err

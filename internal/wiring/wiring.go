@@ -11,6 +11,7 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
@@ -94,7 +95,13 @@ func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return completion.New(sched, t, completion.ConfigFrom(cfg), w.log), nil
+	deny, err := secretfiles.New(secretfiles.Split(cfg.SecretFiles))
+	if err != nil {
+		return nil, err
+	}
+	e := completion.New(sched, t, completion.ConfigFrom(cfg), w.log)
+	e.SetDenylist(deny)
+	return e, nil
 }
 
 // ServerOptions are the lsp options for a session started with cfg.
