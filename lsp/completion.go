@@ -46,6 +46,10 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 	if !ok {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "document not open: %s (send didOpen first)", p.TextDocument.URI))
 	}
+	if doc.lost {
+		s.log.Debug("completion skipped: document out of sync", "uri", doc.URI)
+		return s.reply(ctx, reply, emptyResult(inline), nil)
+	}
 	enc := s.encoding()
 	off, err := doc.Offset(*p.Position, enc)
 	if err != nil {
@@ -55,7 +59,10 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 	cfg, completer := s.cfg, s.completer
 	s.mu.Unlock()
 
-	cctx, c := s.track(ctx, id)
+	cctx, c, ok := s.track(ctx, id)
+	if !ok {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server has exited"))
+	}
 	method := "completion"
 	if inline {
 		method = "inline"
@@ -74,8 +81,15 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 		defer cancel()
 		start := time.Now()
 		res, err := completer.Complete(tctx, req)
-		if cause := context.Cause(cctx); cause != nil {
-			// Cancelled by $/cancelRequest, a newer request, shutdown or exit.
+		if cause := context.Cause(cctx); errors.Is(cause, errSuperseded) {
+			// A newer request for the same document replaced this one: the spec reserves
+			// RequestCancelled for the client's own cancel, so answer an empty incomplete list
+			// (the client asks again; nothing is shown as an error).
+			s.log.Debug("completion superseded", "uri", doc.URI)
+			_ = s.reply(ctx, reply, emptyResult(inline), nil)
+			return
+		} else if cause != nil {
+			// Cancelled by $/cancelRequest, shutdown or exit.
 			s.log.Debug("completion cancelled", "uri", doc.URI, "cause", cause)
 			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, cause.Error()))
 			return

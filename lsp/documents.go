@@ -16,6 +16,12 @@ type Document struct {
 
 	once   sync.Once
 	starts []int
+	lost   bool // an edit could not be applied: the text is unknown until didOpen or a full change
+}
+
+// lostDocument replaces d after a change that could not be applied.
+func lostDocument(d *Document, version int32) *Document {
+	return &Document{URI: d.URI, LanguageID: d.LanguageID, Version: version, lost: true}
 }
 
 // NewDocument returns a document snapshot.

@@ -71,6 +71,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 
 	cfg := s.opts.Config
 	unknown, err := cfg.ApplyJSON(p.InitializationOptions)
+	s.lockEndpoints(ctx, s.opts.Config, &cfg)
 	if err == nil {
 		err = cfg.Validate()
 	}
@@ -137,7 +138,9 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 	s.mu.Lock()
 	cfg := s.cfg
 	s.mu.Unlock()
+	prev := cfg
 	unknown, err := cfg.ApplyJSON(p.Settings)
+	s.lockEndpoints(ctx, prev, &cfg)
 	if err == nil {
 		err = cfg.Validate()
 	}
@@ -150,6 +153,27 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 	}
 	if err := s.setConfig(cfg); err != nil {
 		s.show(ctx, protocol.MessageTypeError, "mimi-lsp: "+err.Error())
+	}
+}
+
+// lockEndpoints undoes client changes to the hosts the server talks to when the session
+// comes over an unauthenticated socket (Options.LockEndpoints), and says so.
+func (s *Server) lockEndpoints(ctx context.Context, prev config.Config, cfg *config.Config) {
+	if !s.opts.LockEndpoints {
+		return
+	}
+	var refused []string
+	if cfg.OllamaHost != prev.OllamaHost {
+		cfg.OllamaHost = prev.OllamaHost
+		refused = append(refused, "ollamaHost")
+	}
+	if cfg.RedisURL != prev.RedisURL {
+		cfg.RedisURL = prev.RedisURL
+		refused = append(refused, "redisURL")
+	}
+	if len(refused) > 0 {
+		s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: "+strings.Join(refused, " and ")+
+			" cannot be set by a client over TCP (start the server with --allow-remote to allow it); keeping the server's value")
 	}
 }
 

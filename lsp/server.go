@@ -34,6 +34,9 @@ type Options struct {
 	Version    string
 	// ShutdownGrace bounds how long Serve waits for in-flight replies once input ends.
 	ShutdownGrace time.Duration
+	// LockEndpoints refuses client settings that would point the server at another host
+	// (ollamaHost, redisURL): set when serving an unauthenticated TCP socket.
+	LockEndpoints bool
 }
 
 // Server is one LSP session.
@@ -53,6 +56,7 @@ type Server struct {
 	rootName  string
 	exitCode  int
 	exited    bool
+	closing   bool // Serve is waiting for the last replies: track nothing new
 	exitCh    chan struct{}
 	inflight  map[jsonrpc2.ID]*call
 	latest    map[string]*call // per document+method: the newest completion request
@@ -121,6 +125,10 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 		s.log.Info("connection ended", "err", err)
 	}
 	// Let in-flight requests write their replies before we return (and the caller closes stdout).
+	// No request is tracked from here on (the read loop may still deliver one on a ctx cancel).
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -151,9 +159,12 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 	}
 	id := call.ID()
 	s.mu.Lock()
-	st := s.state
+	st, exited := s.state, s.exited
 	s.mu.Unlock()
 	switch {
+	case exited:
+		// After exit nothing new is started (Serve may already be waiting for the last replies).
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server has exited (got %s)", req.Method()))
 	case st == stateNew && req.Method() != "initialize":
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "server not initialized: send initialize first (got %s)", req.Method()))
 	case st == stateShutdown:
@@ -233,15 +244,21 @@ var errCancelledByClient = errors.New("cancelled by the client")
 // codeRequestCancelled is LSP's RequestCancelled (jsonrpc2 v0.10.0 has no constant for it).
 const codeRequestCancelled jsonrpc2.Code = -32800
 
-// track registers a request so $/cancelRequest can reach it.
-func (s *Server) track(ctx context.Context, id jsonrpc2.ID) (context.Context, *call) {
+// track registers a request so $/cancelRequest can reach it and Serve waits for its reply.
+// It returns false once exit was received: Serve may already be waiting on the WaitGroup, and
+// an Add then would race with that Wait.
+func (s *Server) track(ctx context.Context, id jsonrpc2.ID) (context.Context, *call, bool) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	c := &call{id: id, cancel: cancel}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited || s.closing {
+		cancel(nil)
+		return nil, nil, false
+	}
 	s.inflight[id] = c
-	s.mu.Unlock()
 	s.wg.Add(1)
-	return cctx, c
+	return cctx, c, true
 }
 
 func (s *Server) untrack(c *call) {
@@ -291,6 +308,10 @@ func (s *Server) replyErr(ctx context.Context, reply jsonrpc2.Replier, err *json
 
 func (s *Server) exit() {
 	s.mu.Lock()
+	if s.exited {
+		s.mu.Unlock()
+		return
+	}
 	s.exited = true
 	s.exitCode = 1
 	if s.state == stateShutdown {

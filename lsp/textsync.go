@@ -1,8 +1,11 @@
 package lsp
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+
+	"go.lsp.dev/protocol"
 )
 
 type textDocumentItem struct {
@@ -55,16 +58,44 @@ func (s *Server) didChange(raw json.RawMessage) error {
 	if !ok {
 		return fmt.Errorf("didChange for a document that is not open: %s", p.TextDocument.URI)
 	}
+	if d.lost {
+		// Only a full-text change (or didOpen) brings a lost document back.
+		i := lastFullChange(p.ContentChanges)
+		if i < 0 {
+			s.log.Debug("didChange ignored: document out of sync until a full change or didOpen", "uri", d.URI)
+			return nil
+		}
+		p.ContentChanges = p.ContentChanges[i:]
+		s.log.Info("document back in sync (full change)", "uri", d.URI)
+	}
 	if p.TextDocument.Version != 0 && p.TextDocument.Version <= d.Version {
 		s.log.Warn("didChange version did not increase; applying anyway", "uri", d.URI, "have", d.Version, "got", p.TextDocument.Version)
 	}
 	nd, err := d.apply(p.TextDocument.Version, p.ContentChanges, s.encoding())
 	if err != nil {
-		// Keep the last good text: applying half a change would corrupt every later position.
+		// Our text no longer matches the editor's: every later position would point at the
+		// wrong place and suggestions would be built from text the user does not see. Drop the
+		// text, answer nothing for this document until it is reopened or fully replaced, and
+		// say so once.
+		s.docs.put(lostDocument(d, p.TextDocument.Version))
+		s.supersede(d.URI)
+		s.show(context.Background(), protocol.MessageTypeWarning, fmt.Sprintf("mimi-lsp: lost track of %s after an edit it could not apply (%v); "+
+			"completions are paused for this file until it is reopened.", d.URI, err))
 		return fmt.Errorf("didChange %s: %w", d.URI, err)
 	}
 	s.docs.put(nd)
 	return nil
+}
+
+// lastFullChange is the index of the last change without a range (-1 when every change is
+// incremental).
+func lastFullChange(changes []contentChange) int {
+	for i := len(changes) - 1; i >= 0; i-- {
+		if changes[i].Range == nil {
+			return i
+		}
+	}
+	return -1
 }
 
 func (s *Server) didClose(raw json.RawMessage) error {

@@ -44,7 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mimi-lsp "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.RegisterFlags(fs)
-	listen := fs.String("listen", "", "serve LSP over TCP on this address instead of stdio (serve only)")
+	listen := fs.String("listen", "", "serve LSP over TCP on this address instead of stdio (serve only; loopback addresses only unless --allow-remote)")
+	allowRemote := fs.Bool("allow-remote", false, "with --listen: accept a non-loopback address and let clients set ollamaHost/redisURL (no authentication: only on a trusted network)")
 	fs.Bool("stdio", true, "serve on stdio (the default; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -62,7 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	switch cmd {
 	case "serve":
-		return serve(ctx, cfg, *listen, stdin, stdout, log)
+		return serve(ctx, cfg, *listen, *allowRemote, stdin, stdout, log)
 	case "complete":
 		return complete(ctx, cfg, fs.Args(), stdout, stderr, log)
 	case "doctor":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,7 +13,11 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )
 
-func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
+// serve runs LSP on stdio, or on TCP with --listen. A TCP listener has no authentication: it
+// binds loopback addresses only unless allowRemote (--allow-remote) says otherwise, and its
+// clients may not point the server at another Ollama or Redis (initializationOptions /
+// didChangeConfiguration) unless allowRemote is set.
+func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bool, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	w := wiring.New(cfg, log)
 	defer w.Close(time.Second)
 	if listen == "" {
@@ -23,11 +28,13 @@ func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reade
 		}
 		return s.Serve(ctx, stdin, stdout)
 	}
-	l, err := net.Listen("tcp", listen)
+	l, err := listenTCP(listen, allowRemote)
 	if err != nil {
 		log.Error("cannot listen", "addr", listen, "err", err)
 		return 1
 	}
+	opts := w.ServerOptions(cfg, versionString())
+	opts.LockEndpoints = !allowRemote
 	log.Info("serving LSP over TCP", "addr", l.Addr().String())
 	go func() { <-ctx.Done(); l.Close() }()
 	for {
@@ -41,7 +48,7 @@ func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reade
 		}
 		go func() {
 			defer c.Close()
-			s, err := lsp.New(w.ServerOptions(cfg, versionString()))
+			s, err := lsp.New(opts)
 			if err != nil {
 				log.Error("session failed to start", "err", err)
 				return
@@ -50,4 +57,19 @@ func serve(ctx context.Context, cfg config.Config, listen string, stdin io.Reade
 			log.Info("session ended", "remote", c.RemoteAddr().String(), "code", code)
 		}()
 	}
+}
+
+// listenTCP listens on addr, refusing an address that is not loopback (":9000", "0.0.0.0:…", a
+// LAN address, a hostname that resolves elsewhere) unless allowRemote.
+func listenTCP(addr string, allowRemote bool) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if ta, ok := l.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() && !allowRemote {
+		l.Close()
+		return nil, fmt.Errorf("%s is not a loopback address: anyone who can reach it could drive this server "+
+			"(no authentication) — use 127.0.0.1:PORT, or pass --allow-remote if you mean it", addr)
+	}
+	return l, nil
 }
