@@ -1,6 +1,6 @@
 // Package redistest runs real redis-server processes (Debian's package) on free loopback
-// ports in temp dirs for tests: a single server that can be killed, restarted and paused, and
-// a 3-node Redis Cluster.
+// ports in temp dirs for tests: a single server that can be killed, restarted and paused, the
+// same over TLS (StartTLS, in tls.go), and a 3-node Redis Cluster.
 package redistest
 
 import (
@@ -19,16 +19,26 @@ import (
 type Server struct {
 	Port int
 	Dir  string
-	args []string
-	cmd  *exec.Cmd
-	done chan struct{}
+	// CAFile is the PEM CA that signed a TLS server's certificate ("" for plain servers):
+	// point SSL_CERT_FILE at it.
+	CAFile string
+	tls    bool
+	args   []string
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
 // Addr is host:port.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
-// URL is the redis:// URL.
-func (s *Server) URL() string { return "redis://" + s.Addr() }
+// URL is the redis:// URL, or rediss://localhost:PORT for a TLS server (the certificate
+// names localhost, 127.0.0.1 and ::1).
+func (s *Server) URL() string {
+	if s.tls {
+		return "rediss://localhost:" + strconv.Itoa(s.Port)
+	}
+	return "redis://" + s.Addr()
+}
 
 func binary(t testing.TB, name string) string {
 	t.Helper()
@@ -66,7 +76,8 @@ func (s *Server) start(t testing.TB) {
 	go func() { _ = s.cmd.Wait(); log.Close(); close(s.done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if out, err := s.Cli("PING"); err == nil && strings.TrimSpace(out) == "PONG" {
+		// NOAUTH: a server started with --requirepass is up too.
+		if out, err := s.Cli("PING"); err == nil && (strings.TrimSpace(out) == "PONG" || strings.Contains(out, "NOAUTH")) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -97,7 +108,11 @@ func (s *Server) Restart(t testing.TB) {
 func (s *Server) Cli(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "redis-cli", append([]string{"-p", strconv.Itoa(s.Port)}, args...)...).CombinedOutput()
+	base := []string{"-p", strconv.Itoa(s.Port)}
+	if s.tls {
+		base = append(base, "--tls", "--cacert", s.CAFile)
+	}
+	out, err := exec.CommandContext(ctx, "redis-cli", append(base, args...)...).CombinedOutput()
 	return string(out), err
 }
 
