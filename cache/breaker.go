@@ -41,13 +41,18 @@ func (b *breaker) allow() bool {
 	return true
 }
 
-func (b *breaker) success() {
+// success records an answer from Redis and reports whether the breaker was open (it closes).
+func (b *breaker) success() (wasOpen bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	wasOpen = b.open
 	b.failures, b.open, b.probing, b.cool = 0, false, false, b.baseCool
+	return wasOpen
 }
 
-func (b *breaker) failure() {
+// failure records a Redis failure and reports whether it tripped the breaker (closed → open),
+// so the caller can tell the user once per trip.
+func (b *breaker) failure() (tripped bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failures++
@@ -55,12 +60,23 @@ func (b *breaker) failure() {
 		b.probing = false
 		b.cool = min(2*b.cool, b.maxCool)
 		b.openUntil = b.now().Add(b.cool)
-		return
+		return false
 	}
 	if b.failures >= b.threshold {
 		b.open, b.trips = true, b.trips+1
 		b.openUntil = b.now().Add(b.cool)
+		return true
 	}
+	return false
+}
+
+// abandon releases a request that ended without a verdict on Redis (its caller gave up): it
+// neither closes nor extends the breaker, and if it was the half-open probe the next request
+// may probe instead (else the breaker would wait for a verdict that never comes).
+func (b *breaker) abandon() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = false
 }
 
 // state is "closed", "open" or "half-open".

@@ -35,8 +35,13 @@ type Stats struct {
 	Bytes   int64              `json:"bytes"`
 	Errors  uint64             `json:"errors,omitempty"`  // backend failures (counted as misses)
 	Skipped uint64             `json:"skipped,omitempty"` // lookups not tried: breaker open
-	Breaker string             `json:"breaker,omitempty"` // closed, open, half-open
-	Tiers   map[string]Stats   `json:"tiers,omitempty"`
+	// Corrupt counts stored values that could not be used (undecodable, too large, not a
+	// string): misses, overwritten by the next answer.
+	Corrupt uint64 `json:"corrupt,omitempty"`
+	// Unverified counts values rejected for want of a valid cacheSecret signature: misses.
+	Unverified uint64           `json:"unverified,omitempty"`
+	Breaker    string           `json:"breaker,omitempty"` // closed, open, half-open
+	Tiers      map[string]Stats `json:"tiers,omitempty"`
 }
 
 // KindStats counts lookups of one kind.

@@ -9,47 +9,162 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Values stored in Redis start with one byte saying how the rest is encoded. Small values
-// (most completions) stay raw; larger ones are zstd-compressed when that saves at least 10%.
+// Values stored in Redis start with one header byte: the low bits say how the rest is encoded
+// (small values, most completions, stay raw; larger ones are zstd-compressed when that saves at
+// least 10%); flagSigned says an HMAC of the value and its key comes first (sign.go).
+//
+//	[enc]                 payload      unsigned (no cacheSecret), the v1 format as first shipped
+//	[enc|flagSigned] MAC  payload      signed with cacheSecret
+//
+// Anything else (another header, a truncated MAC, a bad zstd frame) is a miss, never an error
+// for the caller: Redis is shared, so what it holds is untrusted input.
 const (
-	encRaw  byte = 0
-	encZstd byte = 1
+	encRaw     byte = 0
+	encZstd    byte = 1
+	flagSigned byte = 0x80
 
 	compressMin = 512
 )
 
+// Size limits for one decoded value, per kind. A value that would decode to more is rejected
+// before it is decompressed (the zstd decoder stops at the limit), so a 17-byte zstd frame
+// that declares 1 GiB costs nothing. The limits are far above real answers and are enforced on
+// Set too, so nothing this server writes can be rejected by its readers:
+//   - completion: num_predict bounds an answer to a few hundred tokens (a few KiB); 1 MiB.
+//   - action: a rewritten function or file from the big model, rarely above 100 KiB; 1 MiB.
+//   - embedding: 4 bytes a dimension; 64 KiB is 16384 dimensions, 4× the largest common
+//     embedders (4096).
+//
+// Unknown kinds get the largest limit.
+var valueLimits = map[Kind]int{
+	KindCompletion: 1 << 20,
+	KindAction:     1 << 20,
+	KindEmbedding:  64 << 10,
+}
+
+const defaultValueLimit = 1 << 20
+
+// ValueLimit is the largest value of kind that Set accepts and Get returns.
+func ValueLimit(kind Kind) int {
+	if n, ok := valueLimits[kind]; ok {
+		return n
+	}
+	return defaultValueLimit
+}
+
+// maxStored is the most bytes a valid stored value of kind can take (header, MAC, raw
+// payload): Get reads no more than one byte past it.
+func maxStored(kind Kind) int { return 1 + macLen + ValueLimit(kind) }
+
+// Reasons a stored value is rejected; each is a miss, counted and logged once (redis.go).
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	// ErrCorruptValue: the stored bytes do not decode (unknown header, truncated, bad zstd
+	// frame, not a string).
+	ErrCorruptValue = errors.New("stored value cannot be decoded")
+	// ErrValueTooLarge: the value is (or would decompress to) more than ValueLimit.
+	ErrValueTooLarge = errors.New("value larger than the limit for its kind")
+	// ErrUnsignedValue: a cacheSecret is set and the value carries no signature.
+	ErrUnsignedValue = errors.New("stored value is not signed")
+	// ErrBadSignature: the signature does not match this secret, key and value.
+	ErrBadSignature = errors.New("stored value has a bad signature")
 )
 
-// encodeValue frames v for storage.
-func encodeValue(v []byte) []byte {
-	if len(v) >= compressMin {
-		c := zenc.EncodeAll(v, make([]byte, 1, len(v)/2+16))
-		c[0] = encZstd
-		if len(c) < len(v)*9/10 {
-			return c
+var zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+
+// decoders holds one zstd decoder per distinct limit: WithDecoderMaxMemory makes DecodeAll
+// refuse a frame whose declared size is above it before allocating, and stop a frame that
+// declares nothing once its output passes it. Without it the decoder allows 64 GiB and
+// preallocates whatever size a frame header declares.
+var decoders = func() map[int]*zstd.Decoder {
+	m := map[int]*zstd.Decoder{}
+	for _, n := range append(mapValues(valueLimits), defaultValueLimit) {
+		if m[n] != nil {
+			continue
 		}
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxMemory(uint64(n)), zstd.WithDecoderMaxWindow(uint64(max(n, zstd.MinWindowSize))))
+		if err != nil {
+			panic(err) // only bad options fail here: a programming error
+		}
+		m[n] = d
 	}
-	out := make([]byte, 1+len(v))
-	out[0] = encRaw
-	copy(out[1:], v)
+	return m
+}()
+
+func mapValues(m map[Kind]int) []int {
+	out := make([]int, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
 	return out
 }
 
-// decodeValue reverses encodeValue.
-func decodeValue(b []byte) ([]byte, error) {
-	if len(b) == 0 {
-		return nil, errors.New("empty stored value")
+// encodeValue frames v for storage under the full Redis key; with a secret it is signed.
+func encodeValue(v []byte, key string, secret []byte) []byte {
+	head, payload := encRaw, v
+	if len(v) >= compressMin {
+		if c := zenc.EncodeAll(v, make([]byte, 0, len(v)/2+16)); len(c) < len(v)*9/10 {
+			head, payload = encZstd, c
+		}
 	}
-	switch b[0] {
+	n := 1
+	if secret != nil {
+		head |= flagSigned
+		n += macLen
+	}
+	out := make([]byte, n, n+len(payload))
+	out[0] = head
+	if secret != nil {
+		copy(out[1:], mac(secret, key, head, payload))
+	}
+	return append(out, payload...)
+}
+
+// decodeValue reverses encodeValue for a value read from key, returning at most limit bytes.
+// With a secret only values signed with it for this key are accepted (checked before any
+// decompression). Without one, signed values are accepted unchecked: a reader without a
+// secret already trusts every unsigned value, so ignoring a teammate's MAC loses nothing and
+// lets a mixed team share answers.
+func decodeValue(b []byte, key string, secret []byte, limit int) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrCorruptValue)
+	}
+	head, body := b[0], b[1:]
+	if head&flagSigned != 0 {
+		if len(body) < macLen {
+			return nil, fmt.Errorf("%w: truncated signature", ErrCorruptValue)
+		}
+		sum, payload := body[:macLen], body[macLen:]
+		if secret != nil && !validMAC(secret, key, head, payload, sum) {
+			return nil, ErrBadSignature
+		}
+		body = payload
+	} else if secret != nil {
+		return nil, ErrUnsignedValue
+	}
+	switch head &^ flagSigned {
 	case encRaw:
-		return b[1:], nil
+		if len(body) > limit {
+			return nil, fmt.Errorf("%w: %d bytes > %d", ErrValueTooLarge, len(body), limit)
+		}
+		return body, nil
 	case encZstd:
-		return zdec.DecodeAll(b[1:], nil)
+		d := decoders[limit]
+		if d == nil {
+			return nil, fmt.Errorf("no decoder for limit %d", limit) // limits come from ValueLimit only
+		}
+		v, err := d.DecodeAll(body, nil)
+		switch {
+		case errors.Is(err, zstd.ErrDecoderSizeExceeded), errors.Is(err, zstd.ErrWindowSizeExceeded):
+			return nil, fmt.Errorf("%w: %w", ErrValueTooLarge, err)
+		case err != nil:
+			return nil, fmt.Errorf("%w: zstd: %w", ErrCorruptValue, err)
+		case len(v) > limit: // the decoder enforces this; kept so the contract is local
+			return nil, fmt.Errorf("%w: %d bytes > %d", ErrValueTooLarge, len(v), limit)
+		}
+		return v, nil
 	default:
-		return nil, fmt.Errorf("unknown value encoding %d", b[0])
+		return nil, fmt.Errorf("%w: unknown encoding %#x", ErrCorruptValue, head)
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,38 +16,67 @@ import (
 // ErrUnavailable is returned while the breaker keeps Redis out of the path.
 var ErrUnavailable = errors.New("redis unavailable (circuit open)")
 
+// errCallerGaveUp marks an operation that ended because its caller's context was cancelled or
+// its deadline passed (a keystroke superseded the completion): not a verdict on Redis.
+var errCallerGaveUp = errors.New("redis operation abandoned by its caller")
+
+// errTierTimeout is the cause of the tier's own per-operation deadline.
+var errTierTimeout = errors.New("redis operation exceeded the tier timeout")
+
 // RedisConfig configures the shared tier.
 type RedisConfig struct {
-	URL       string
-	Timeout   time.Duration // per operation on the completion path (tens of ms)
-	Namespace string        // key prefix, default "mimi"; keys are <ns>:v1:<kind>:<sha256>
-	TTL       TTLs
-	Log       *slog.Logger
+	URL            string
+	Timeout        time.Duration // per operation on the completion path (tens of ms)
+	ConnectTimeout time.Duration // per dial, TLS handshake included (default 1s), never the op's budget
+	Namespace      string        // key prefix, default "mimi"; keys are <ns>:v1:<kind>:<sha256>
+	// Secret (cacheSecret) signs values written and makes unsigned or badly signed values
+	// misses; "" = no signing (signed values are still read, unchecked: see decodeValue).
+	Secret string
+	TTL    TTLs
+	Log    *slog.Logger
 }
 
-// KeyVersion is the key schema version in every Redis key.
+// KeyVersion is the key schema version in every Redis key. The value format may only grow in
+// ways old readers see as misses (codec.go); an incompatible change needs a new version.
 const KeyVersion = "v1"
 
 // Redis is the shared tier on go-redis's UniversalClient (single server, Sentinel, Cluster).
 type Redis struct {
-	client  redis.UniversalClient
-	prefix  string
-	timeout time.Duration
-	ttl     TTLs
-	br      *breaker
-	log     *slog.Logger
+	client   redis.UniversalClient
+	prefix   string
+	timeout  time.Duration
+	connect  time.Duration
+	secret   []byte
+	password string // scrubbed from every message we build
+	where    string // the redacted URL, for messages
+	ttl      TTLs
+	br       *breaker
+	log      *slog.Logger
 
-	mu      sync.Mutex
-	kinds   map[Kind]KindStats
-	errors  uint64
-	skipped uint64
+	life     context.Context // cancelled by Close: ends the warm-up and in-flight dials
+	stop     context.CancelFunc
+	ready    chan struct{} // closed when the warm-up has ended
+	readyErr error         // the warm-up's result, set before ready is closed
+	dialErr  atomic.Pointer[error]
+	problem  atomic.Pointer[Problem]
+
+	mu         sync.Mutex
+	kinds      map[Kind]KindStats
+	errors     uint64
+	skipped    uint64
+	corrupt    uint64
+	unverified uint64
+	warned     map[error]bool // rejection reasons already logged at warn
 }
 
-// NewRedis connects lazily (no round trip here): a Redis that is down at start is just a
-// tier whose breaker opens.
+// NewRedis returns at once (no round trip here): connections are dialed and checked in the
+// background (dial.go), and a Redis that is down at start is just a tier whose breaker opens.
 func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Millisecond
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = "mimi"
@@ -57,19 +88,36 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Redis{
-		client:  redis.NewUniversalClient(opts),
-		prefix:  cfg.Namespace + ":" + KeyVersion + ":",
-		timeout: cfg.Timeout,
-		ttl:     cfg.TTL,
-		br:      newBreaker(3, 500*time.Millisecond, 15*time.Second),
-		log:     cfg.Log,
-		kinds:   map[Kind]KindStats{},
-	}, nil
+	r := &Redis{
+		prefix:   cfg.Namespace + ":" + KeyVersion + ":",
+		timeout:  cfg.Timeout,
+		connect:  cfg.ConnectTimeout,
+		password: opts.Password,
+		where:    redactURL(cfg.URL),
+		ttl:      cfg.TTL,
+		br:       newBreaker(3, 500*time.Millisecond, 15*time.Second),
+		log:      cfg.Log,
+		ready:    make(chan struct{}),
+		kinds:    map[Kind]KindStats{},
+		warned:   map[error]bool{},
+	}
+	if cfg.Secret != "" {
+		r.secret = []byte(cfg.Secret)
+	}
+	r.life, r.stop = context.WithCancel(context.Background())
+	opts.DialTimeout = cfg.ConnectTimeout
+	opts.Dialer = r.dialer(opts.TLSConfig)
+	r.client = redis.NewUniversalClient(opts)
+	go r.warm()
+	return r, nil
 }
 
-// Close closes the connections.
-func (r *Redis) Close() error { return r.client.Close() }
+// Close stops the warm-up and in-flight dials, then closes the connections.
+func (r *Redis) Close() error {
+	r.stop()
+	<-r.ready
+	return r.client.Close()
+}
 
 // Key returns the Redis key for kind and hash.
 func (r *Redis) Key(kind Kind, hash string) string { return r.prefix + string(kind) + ":" + hash }
@@ -82,6 +130,8 @@ func (r *Redis) count(kind Kind, hit bool, err error) {
 	case errors.Is(err, ErrUnavailable):
 		r.skipped++
 		st.Misses++
+	case errors.Is(err, errCallerGaveUp): // a miss, but not Redis's failure
+		st.Misses++
 	case err != nil:
 		r.errors++
 		st.Misses++
@@ -93,58 +143,150 @@ func (r *Redis) count(kind Kind, hit bool, err error) {
 	r.kinds[kind] = st
 }
 
-// do runs op under the breaker with the tier's timeout.
+// reject counts a stored value that cannot be used as a miss, and logs each reason at warn
+// once per tier (a planted value would otherwise log on every keystroke).
+func (r *Redis) reject(kind Kind, key string, err error) {
+	r.mu.Lock()
+	st := r.kinds[kind]
+	st.Misses++
+	r.kinds[kind] = st
+	reason := ErrCorruptValue
+	for _, e := range []error{ErrValueTooLarge, ErrUnsignedValue, ErrBadSignature} {
+		if errors.Is(err, e) {
+			reason = e
+		}
+	}
+	if reason == ErrUnsignedValue || reason == ErrBadSignature {
+		r.unverified++
+	} else {
+		r.corrupt++
+	}
+	first := !r.warned[reason]
+	r.warned[reason] = true
+	r.mu.Unlock()
+	msg := "ignoring a value in Redis (a miss; the next answer overwrites it)"
+	if reason == ErrUnsignedValue || reason == ErrBadSignature {
+		msg = "ignoring a value in Redis not signed with this cacheSecret (a miss): check that every teammate sharing this Redis and namespace uses the same cacheSecret"
+	}
+	if first {
+		r.log.Warn(msg+"; further ones are only counted in cache stats", "key", key, "err", err)
+	} else {
+		r.log.Debug(msg, "key", key, "err", err)
+	}
+}
+
+// do runs op under the breaker with the tier's timeout. Only Redis's own failures count
+// against the breaker: an error, or the tier's own deadline. A caller that gave up (cancelled,
+// or its own earlier deadline passed) says nothing about Redis: typing fast cancels
+// completions while their GET is in flight, and that must not switch a healthy Redis off.
 func (r *Redis) do(ctx context.Context, op func(ctx context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", errCallerGaveUp, err) // not even tried: keep the probe slot
+	}
 	if !r.br.allow() {
 		return ErrUnavailable
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	start := time.Now()
+	octx, cancel := context.WithTimeoutCause(ctx, r.timeout, errTierTimeout)
 	defer cancel()
-	err := op(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
-		before := r.br.state()
-		r.br.failure()
-		if before == "closed" && r.br.state() == "open" {
-			r.log.Warn("redis unavailable: using the memory tier until it answers again", "err", err)
+	err := op(octx)
+	switch {
+	case err == nil || errors.Is(err, redis.Nil) || isWrongType(err):
+		// Redis answered (WRONGTYPE is about the data at a key, not the server).
+		if r.br.success() {
+			r.problem.Store(nil)
+			r.log.Info("redis is back", "redis", r.where)
 		}
 		return err
+	case callerGaveUp(ctx, octx, start.Add(r.timeout), err):
+		r.br.abandon()
+		return fmt.Errorf("%w: %w", errCallerGaveUp, err)
 	}
-	if r.br.state() != "closed" {
-		r.log.Info("redis is back")
+	if r.br.failure() {
+		p := r.newProblem(err)
+		r.problem.Store(p)
+		r.log.Warn(p.Error())
 	}
-	r.br.success()
-	return nil
+	return err
 }
 
-// Get reads one value.
+// callerGaveUp reports whether op's failure is the caller's doing rather than Redis's.
+func callerGaveUp(parent, octx context.Context, tierDeadline time.Time, err error) bool {
+	if context.Cause(octx) == errTierTimeout {
+		return false // the tier's own deadline fired first: Redis was too slow
+	}
+	if octx.Err() != nil {
+		return true // the parent was cancelled or its deadline passed, before the tier's
+	}
+	// go-redis turns the context deadline into a socket deadline, which can fire a moment
+	// before the context does: blame the deadline that has passed, if it was the parent's.
+	if d, ok := parent.Deadline(); ok && d.Before(tierDeadline) && !time.Now().Before(d) && isTimeout(err) {
+		return true
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
+}
+
+func isWrongType(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
+}
+
+// Get reads one value. What Redis holds is untrusted: a value that does not decode, is too
+// large or (with a secret) is not signed for this key is a miss, counted in Stats.
 func (r *Redis) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
+	rkey := r.Key(kind, key)
 	var raw []byte
 	err := r.do(ctx, func(ctx context.Context) error {
 		var err error
-		raw, err = r.client.Get(ctx, r.Key(kind, key)).Bytes()
+		// GETRANGE, not GET: it reads at most one byte past the largest valid value, so a
+		// huge value planted at a key costs each reader a bounded read, not its size.
+		raw, err = r.client.GetRange(ctx, rkey, 0, int64(maxStored(kind))).Bytes()
 		return err
 	})
-	if errors.Is(err, redis.Nil) {
-		r.count(kind, false, nil)
+	switch {
+	case isWrongType(err):
+		r.reject(kind, rkey, fmt.Errorf("%w: %w", ErrCorruptValue, err))
 		return nil, false, nil
-	}
-	if err != nil {
+	case err != nil:
 		r.count(kind, false, err)
 		return nil, false, err
+	case len(raw) == 0: // GETRANGE of a missing key; no stored value is empty
+		r.count(kind, false, nil)
+		return nil, false, nil
+	case len(raw) > maxStored(kind):
+		r.reject(kind, rkey, fmt.Errorf("%w: more than %d stored bytes", ErrValueTooLarge, maxStored(kind)))
+		return nil, false, nil
 	}
-	v, err := decodeValue(raw)
+	v, err := decodeValue(raw, rkey, r.secret, ValueLimit(kind))
 	if err != nil {
-		r.count(kind, false, err)
-		return nil, false, fmt.Errorf("redis value %s: %w", r.Key(kind, key), err)
+		r.reject(kind, rkey, err)
+		return nil, false, nil
 	}
 	r.count(kind, true, nil)
 	return v, true, nil
 }
 
-// Set writes one value with its kind's TTL.
+// Set writes one value with its kind's TTL (replacing whatever the key held, so a rejected
+// value is overwritten by the next answer). It waits for the start-up warm-up (bounded by the
+// connect timeout and ctx) so that the first answers of a process are not lost to a dial in
+// progress: Set runs off the keystroke path (Tiered writes in the background).
 func (r *Redis) Set(ctx context.Context, kind Kind, key string, val []byte) error {
+	if len(val) > ValueLimit(kind) {
+		return fmt.Errorf("redis set %s: %w: %d bytes > %d", kind, ErrValueTooLarge, len(val), ValueLimit(kind))
+	}
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", errCallerGaveUp, ctx.Err())
+	}
+	rkey := r.Key(kind, key)
 	return r.do(ctx, func(ctx context.Context) error {
-		return r.client.Set(ctx, r.Key(kind, key), encodeValue(val), r.ttl[kind]).Err()
+		return r.client.Set(ctx, rkey, encodeValue(val, rkey, r.secret), r.ttl[kind]).Err()
 	})
 }
 
@@ -152,105 +294,11 @@ func (r *Redis) Set(ctx context.Context, kind Kind, key string, val []byte) erro
 func (r *Redis) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Stats{Kinds: copyKinds(r.kinds), Errors: r.errors, Skipped: r.skipped, Breaker: r.br.state()}
+	return Stats{Kinds: copyKinds(r.kinds), Errors: r.errors, Skipped: r.skipped, Corrupt: r.corrupt,
+		Unverified: r.unverified, Breaker: r.br.state()}
 }
 
 // Ping checks the server (ignores the breaker; for doctor and the CLI).
 func (r *Redis) Ping(ctx context.Context) error {
 	return r.client.Ping(ctx).Err()
-}
-
-// forEachNode runs fn on every node that holds keys (each master of a cluster).
-func (r *Redis) forEachNode(ctx context.Context, fn func(ctx context.Context, c redis.Cmdable) error) error {
-	if cc, ok := r.client.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return fn(ctx, c) })
-	}
-	return fn(ctx, r.client)
-}
-
-// scanBatches calls fn with batches of this namespace's keys on node c (SCAN, never KEYS).
-func (r *Redis) scanBatches(ctx context.Context, c redis.Cmdable, fn func(keys []string) error) error {
-	iter := c.Scan(ctx, 0, r.prefix+"*", 1000).Iterator()
-	keys := make([]string, 0, 500)
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) == cap(keys) {
-			if err := fn(keys); err != nil {
-				return err
-			}
-			keys = keys[:0]
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	return fn(keys)
-}
-
-// Usage counts this namespace's keys and bytes (key + stored value) per kind.
-func (r *Redis) Usage(ctx context.Context) (map[Kind]Stats, error) {
-	var mu sync.Mutex
-	out := map[Kind]Stats{}
-	err := r.forEachNode(ctx, func(ctx context.Context, c redis.Cmdable) error {
-		return r.scanBatches(ctx, c, func(keys []string) error {
-			pipe := c.Pipeline()
-			lens := make([]*redis.IntCmd, len(keys))
-			for i, k := range keys {
-				lens[i] = pipe.StrLen(ctx, k)
-			}
-			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for i, k := range keys {
-				kind := Kind(kindOf(k[len(r.prefix):]))
-				st := out[kind]
-				st.Keys++
-				st.Bytes += lens[i].Val() + int64(len(k))
-				out[kind] = st
-			}
-			return nil
-		})
-	})
-	return out, err
-}
-
-// Clear deletes this namespace's keys on every node (SCAN + UNLINK; never FLUSHALL) and
-// returns how many were deleted.
-func (r *Redis) Clear(ctx context.Context) (int64, error) {
-	var mu sync.Mutex
-	var total int64
-	err := r.forEachNode(ctx, func(ctx context.Context, c redis.Cmdable) error {
-		return r.scanBatches(ctx, c, func(keys []string) error {
-			// One UNLINK per key: in a cluster the keys of a batch live in different slots.
-			pipe := c.Pipeline()
-			cmds := make([]*redis.IntCmd, len(keys))
-			for i, k := range keys {
-				cmds[i] = pipe.Unlink(ctx, k)
-			}
-			if _, err := pipe.Exec(ctx); err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, cmd := range cmds {
-				total += cmd.Val()
-			}
-			return nil
-		})
-	})
-	return total, err
-}
-
-func kindOf(rest string) string {
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == ':' {
-			return rest[:i]
-		}
-	}
-	return rest
 }

@@ -29,7 +29,7 @@ func bg() context.Context { return context.Background() }
 
 func TestRedisRoundTripKeysTTLAndClear(t *testing.T) {
 	srv := redistest.Start(t)
-	r := newRedis(t, srv.URL(), 500*time.Millisecond)
+	r := newRedis(t, srv.URL(), 2*time.Second)
 	hash := cache.Key("model", "prompt")
 	big := bytes.Repeat([]byte("func f() { return 1 }\n"), 100) // compressible
 	vec := cache.EncodeFloat32s([]float32{0.25, -1, 3.5})
@@ -72,7 +72,7 @@ func TestRedisRoundTripKeysTTLAndClear(t *testing.T) {
 
 func TestRedisCluster(t *testing.T) {
 	cl := redistest.StartCluster(t)
-	r := newRedis(t, cl.URL(), time.Second)
+	r := newRedis(t, cl.URL(), 2*time.Second)
 	for i := range 50 {
 		if err := r.Set(bg(), cache.KindCompletion, cache.Key(fmt.Sprint(i)), []byte(fmt.Sprint("v", i))); err != nil {
 			t.Fatalf("set %d: %v", i, err)
@@ -107,7 +107,8 @@ func TestRedisDownSlowAndBack(t *testing.T) {
 	srv := redistest.Start(t)
 	r := newRedis(t, srv.URL(), 30*time.Millisecond)
 	h := cache.Key("x")
-	if err := r.Set(bg(), cache.KindCompletion, h, []byte("v")); err != nil {
+	// Set up with a budget that fits a loaded machine: the 30 ms tier is under test, not this.
+	if err := newRedis(t, srv.URL(), 2*time.Second).Set(bg(), cache.KindCompletion, h, []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	// Slow: a paused server is not waited for; the lookup fails within its budget instead.
@@ -148,7 +149,7 @@ func TestRedisDownSlowAndBack(t *testing.T) {
 
 func TestTieredPromotesAndSurvivesRestart(t *testing.T) {
 	srv := redistest.Start(t)
-	r := newRedis(t, srv.URL(), 500*time.Millisecond)
+	r := newRedis(t, srv.URL(), 2*time.Second)
 	t1 := cache.NewTiered(cache.NewMemory(1<<20, nil), r, nil)
 	h := cache.Key("p")
 	_ = t1.Set(bg(), cache.KindCompletion, h, []byte("answer"))

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -20,12 +21,18 @@ import (
 //	redis://h1:7000,h2:7001,h3:7002              Redis Cluster (seed nodes)
 //	redis://s1:26379,s2:26379/0?master=mymaster  Sentinel
 //
-// Timeouts are tight (timeout for dial/read/write/pool) and retries are off: a completion
-// never waits on Redis longer than a keystroke.
+// Timeouts are tight (timeout for read/write/pool) and retries are off: a completion never
+// waits on Redis longer than a keystroke. Dialing is not an operation: it gets its own budget
+// (DefaultConnectTimeout here; NewRedis sets RedisConfig.ConnectTimeout and its own Dialer),
+// because a TLS handshake does not fit in tens of milliseconds on a busy machine, and go-redis
+// applies DialTimeout to the whole handshake.
+//
+// No error names the password: url.Parse's errors quote the whole URL, so they are rebuilt
+// around a redacted copy.
 func ParseRedisURL(raw string, timeout time.Duration) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		return nil, parseError(raw)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return nil, fmt.Errorf("redis url %q: scheme must be redis:// or rediss://", redactURL(raw))
@@ -34,7 +41,8 @@ func ParseRedisURL(raw string, timeout time.Duration) (*redis.UniversalOptions, 
 		return nil, fmt.Errorf("redis url %q: no host", redactURL(raw))
 	}
 	o := &redis.UniversalOptions{
-		DialTimeout:           timeout,
+		DialTimeout:           DefaultConnectTimeout,
+		DialerRetries:         1, // a failed dial is reported at once; the breaker decides when to try again
 		ReadTimeout:           timeout,
 		WriteTimeout:          timeout,
 		PoolTimeout:           timeout,
@@ -58,7 +66,7 @@ func ParseRedisURL(raw string, timeout time.Duration) (*redis.UniversalOptions, 
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		n, err := strconv.Atoi(db)
 		if err != nil {
-			return nil, fmt.Errorf("redis url: database %q is not a number", db)
+			return nil, fmt.Errorf("redis url %q: the path must be a database number", redactURL(raw))
 		}
 		o.DB = n
 	}
@@ -73,14 +81,55 @@ func ParseRedisURL(raw string, timeout time.Duration) (*redis.UniversalOptions, 
 	return o, nil
 }
 
-// redactURL hides a password in messages.
+// DefaultConnectTimeout bounds one dial, TLS handshake included (config redisConnectTimeout).
+const DefaultConnectTimeout = time.Second
+
+// errBadUserinfo replaces url.Parse's reason when the URL fails only because of its user info:
+// that reason would quote part of the password.
+var errBadUserinfo = errors.New("invalid user or password: percent-encode special characters (%40 for @, %2F for /, %3A for :)")
+
+// parseError reports why url.Parse rejected raw without quoting the password: url.Parse's
+// error quotes the whole URL, and its reason may quote a piece of it (an invalid port or
+// escape inside the password). The reason given is the one for the redacted URL; when the
+// redacted URL parses, the password was the problem and a generic reason is given.
+func parseError(raw string) error {
+	red := redactURL(raw)
+	if _, err := url.Parse(red); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("redis url %q: %w", red, err)
+	}
+	return fmt.Errorf("redis url %q: %w", red, errBadUserinfo)
+}
+
+// redactURL hides the password (everything after the first ':' of the user info) in
+// messages. It works on the raw string so that URLs url.Parse rejects are redacted too: the
+// user info is taken to end at the last '@' (passwords may contain '/', '?', '#' and '@').
+// A user info without ':' is hidden whole: it may be a password written without a user.
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	start, end := userinfoSpan(raw)
+	if end < 0 {
 		return raw
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	ui := raw[start:end]
+	if i := strings.IndexByte(ui, ':'); i >= 0 {
+		ui = ui[:i] + ":xxxxx"
+	} else {
+		ui = "xxxxx"
 	}
-	return u.String()
+	return raw[:start] + ui + raw[end:]
+}
+
+// userinfoSpan is where user[:password] sits in raw, end < 0 when there is none.
+func userinfoSpan(raw string) (start, end int) {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	at := strings.LastIndexByte(raw[start:], '@')
+	if at < 0 {
+		return start, -1
+	}
+	return start, start + at
 }

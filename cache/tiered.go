@@ -35,7 +35,9 @@ func NewTiered(l1 *Memory, l2 Remote, log *slog.Logger) *Tiered {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tiered{l1: l1, l2: l2, log: log, writes: make(chan struct{}, 64), wtimout: 250 * time.Millisecond,
+	// Background writes may wait for the shared tier's start-up warm-up (Redis.Set): a
+	// budget of seconds costs no keystroke, and each Redis operation keeps its own timeout.
+	return &Tiered{l1: l1, l2: l2, log: log, writes: make(chan struct{}, 64), wtimout: 2 * time.Second,
 		kinds: map[Kind]KindStats{}}
 }
 
@@ -132,6 +134,16 @@ func (t *Tiered) Clear(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	return t.l2.Clear(ctx)
+}
+
+// Problem is nil while the shared tier is healthy (or there is none); once it keeps failing,
+// an error saying what failed and what to check, the same value until it recovers. Cheap:
+// meant to be called after every completion.
+func (t *Tiered) Problem() error {
+	if p, ok := t.l2.(interface{ Problem() error }); ok {
+		return p.Problem()
+	}
+	return nil
 }
 
 // Remote returns the shared tier (nil when memory only).

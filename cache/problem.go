@@ -1,0 +1,104 @@
+package cache
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Problem is what the user is told when the shared tier keeps failing (the breaker tripped):
+// what failed, redacted, and what to check. Completions go on from memory and the model, so
+// without it a misconfigured Redis (wrong CA, password, budget) fails silently and every
+// process pays the model again.
+type Problem struct {
+	Where string // the Redis URL, password redacted
+	Err   error  // the last Redis (or dial) error
+	Hint  string // what to check
+	msg   string // Err's text with the password scrubbed
+}
+
+func (p *Problem) Error() string {
+	return fmt.Sprintf("shared cache unavailable (Redis %s): %s. Answers are not shared; completions go on from memory and the model. %s",
+		p.Where, p.msg, p.Hint)
+}
+
+func (p *Problem) Unwrap() error { return p.Err }
+
+// Problem is nil while the shared tier is healthy; once the breaker has tripped, the reason
+// until Redis answers again. It is the same value for the whole trip (cheap to call after
+// every completion; the caller can show it once).
+func (r *Redis) Problem() error {
+	if p := r.problem.Load(); p != nil {
+		return p
+	}
+	return nil
+}
+
+func (r *Redis) newProblem(err error) *Problem {
+	cause := err
+	// A lookup that timed out while a dial was failing: the dial's error says why.
+	if isTimeout(err) {
+		if de := r.dialErr.Load(); de != nil {
+			cause = *de
+		}
+	}
+	return &Problem{Where: r.where, Err: cause, Hint: hint(cause, r.timeout), msg: r.scrub(cause.Error())}
+}
+
+// scrub removes the password from a message (go-redis errors do not carry it; this is the
+// guarantee, not the expectation).
+func (r *Redis) scrub(s string) string {
+	if r.password == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, r.password, "xxxxx")
+}
+
+// hint says what to check for err.
+func hint(err error, timeout time.Duration) string {
+	var (
+		certErr *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		record  tls.RecordHeaderError
+		dnsErr  *net.DNSError
+		dial    *dialError
+	)
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &invalid):
+		return "Check the server's TLS certificate: its CA must be trusted (point SSL_CERT_FILE at the CA file) and its name must match the URL's host; for a self-signed test setup, ?insecure=true skips verification."
+	case errors.As(err, &dial) && dial.handshake && isTimeout(err):
+		return "The TLS handshake did not finish: check that the server speaks TLS (rediss:// is for TLS servers, redis:// for the others), or raise redisConnectTimeout for a slow link."
+	case errors.As(err, &dial) && isTimeout(err):
+		return fmt.Sprintf("No connection within redisConnectTimeout (%s): check that the address is reachable from this machine (host, port, firewall).", dial.connect)
+	case errors.As(err, &record):
+		return "The server does not speak TLS: use redis:// for it (rediss:// is for TLS servers)."
+	case isAuthError(err):
+		return "Redis refused the credentials: put the AUTH user and password in the URL (redis://user:password@host:port, percent-encoded)."
+	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr):
+		return "Check that the address is reachable from this machine (host, port, firewall) and that Redis runs there."
+	case isTimeout(err):
+		return fmt.Sprintf("Redis did not answer within redisTimeout (%s): raise redisTimeout for a remote or busy Redis, and check that the address is reachable.", timeout)
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return "The server closed the connection: if it uses TLS, use rediss://; check the AUTH password in the URL."
+	default:
+		return "Check that the address is reachable, the TLS CA (SSL_CERT_FILE, or ?insecure=true for a self-signed test setup), the AUTH password in the URL, and redisTimeout for a slow or remote Redis."
+	}
+}
+
+func isAuthError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"NOAUTH", "WRONGPASS", "ERR AUTH", "invalid password", "invalid username-password"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
