@@ -42,7 +42,10 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 
 // Tier returns the cache for cfg: memory, plus Redis when RedisURL is set.
 func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
-	id := cfg.RedisURL + "|" + cfg.RedisNamespace + "|" + cfg.RedisTimeout.String()
+	// The secret is part of what makes a tier (values are signed with it), so it is in the id;
+	// it is hashed so the id (a map key, never printed) does not hold it in clear.
+	id := cfg.RedisURL + "|" + cfg.RedisNamespace + "|" + cfg.RedisTimeout.String() + "|" +
+		cfg.RedisConnectTimeout.String() + "|" + cache.Key("cacheSecret", cfg.CacheSecret)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if t, ok := w.tiers[id]; ok {
@@ -51,7 +54,8 @@ func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
 	var remote cache.Remote
 	if cfg.RedisURL != "" {
 		r, err := cache.NewRedis(cache.RedisConfig{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout,
-			Namespace: cfg.RedisNamespace, TTL: w.ttl, Log: w.log})
+			ConnectTimeout: cfg.RedisConnectTimeout, Namespace: cfg.RedisNamespace, Secret: cfg.CacheSecret,
+			TTL: w.ttl, Log: w.log})
 		if err != nil {
 			return nil, err
 		}
