@@ -56,7 +56,7 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%v", err))
 	}
 	s.mu.Lock()
-	cfg, completer := s.cfg, s.completer
+	cfg := s.cfg
 	s.mu.Unlock()
 
 	cctx, c, ok := s.track(ctx, id)
@@ -72,7 +72,7 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 	s.latest[doc.URI+"\x00"+method] = c
 	s.mu.Unlock()
 
-	req := completion.Request{Text: doc.Text, Offset: off, Path: s.relPath(doc.URI), Repo: s.rootName,
+	req := completion.Request{Text: doc.Text, Offset: off, Path: s.relPath(doc.URI), File: uriPath(doc.URI), Repo: s.rootName,
 		Language: doc.LanguageID, Scope: s.cacheScope(cfg.CacheScope)}
 	go func() {
 		defer s.untrack(c)
@@ -80,7 +80,8 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 		tctx, cancel := context.WithTimeout(cctx, cfg.Timeout)
 		defer cancel()
 		start := time.Now()
-		res, err := completer.Complete(tctx, req)
+		res, err := s.svc.Complete(tctx, req)
+		s.checkProblem(ctx)
 		if cause := context.Cause(cctx); errors.Is(cause, errSuperseded) {
 			// A newer request for the same document replaced this one: the spec reserves
 			// RequestCancelled for the client's own cancel, so answer an empty incomplete list

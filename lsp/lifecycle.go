@@ -115,14 +115,13 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	}, nil
 }
 
-// setConfig installs a validated configuration and rebuilds the engine.
+// setConfig installs a validated configuration in the running service (nothing is rebuilt).
 func (s *Server) setConfig(cfg config.Config) error {
-	c, err := s.opts.NewCompleter(cfg)
-	if err != nil {
+	if err := s.svc.Configure(cfg); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.cfg, s.completer = cfg, c
+	s.cfg = cfg
 	s.mu.Unlock()
 	return nil
 }

@@ -35,9 +35,27 @@ func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageT
 func (s *Server) clearProblems() {
 	s.mu.Lock()
 	for k := range s.notified {
-		if k != "config" {
+		if k != "config" && k != keyProblem {
 			delete(s.notified, k)
 		}
 	}
+	s.mu.Unlock()
+}
+
+// keyProblem is the showOnce key of Service.Problem: it stays shown while the problem lasts
+// (a completion that succeeds through the memory tier does not clear it).
+const keyProblem = "service-problem"
+
+// checkProblem tells the user once about a failing shared dependency, and again after it
+// recovered and failed anew.
+func (s *Server) checkProblem(ctx context.Context) {
+	if err := s.svc.Problem(); err != nil {
+		if s.showOnce(ctx, keyProblem, protocol.MessageTypeWarning, "mimi-lsp: "+err.Error()) {
+			s.log.Warn("shared dependency failing", "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	delete(s.notified, keyProblem)
 	s.mu.Unlock()
 }

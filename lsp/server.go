@@ -17,19 +17,27 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/config"
 )
 
-// Completer is the completion engine as the server uses it.
-type Completer interface {
+// Service is everything a session asks of the layers below it (wiring provides it).
+type Service interface {
 	Complete(ctx context.Context, r completion.Request) (completion.Result, error)
+	// Configure applies a validated configuration in place: typing-ahead state, calls in
+	// flight and statistics survive; replaced clients are released.
+	Configure(cfg config.Config) error
+	// Stats is what mimi/stats reports (how completions were answered, the cache).
+	Stats() map[string]any
+	// Problem is a user-facing problem of a shared dependency that does not fail requests
+	// (e.g. the shared cache keeps failing); nil when healthy. Cheap: called per completion.
+	Problem() error
+	// Close releases what the session holds.
+	Close()
 }
 
 // Options wires a server.
 type Options struct {
 	Config config.Config
-	// NewCompleter builds the engine for a configuration; it is called at start and again when
-	// initializationOptions or didChangeConfiguration change the configuration.
-	NewCompleter func(config.Config) (Completer, error)
-	// CacheStats returns the cache statistics for a configuration (for mimi/stats); optional.
-	CacheStats func(config.Config) any
+	// NewService builds the session's service for the starting configuration; later
+	// configurations (initializationOptions, didChangeConfiguration) go to its Configure.
+	NewService func(config.Config) (Service, error)
 	Log        *slog.Logger
 	Version    string
 	// ShutdownGrace bounds how long Serve waits for in-flight replies once input ends.
@@ -47,21 +55,21 @@ type Server struct {
 
 	conn jsonrpc2.Conn
 
-	mu        sync.Mutex
-	state     state
-	cfg       config.Config
-	completer Completer
-	enc       Encoding
-	root      string // workspace root path ("" when unknown)
-	rootName  string
-	exitCode  int
-	exited    bool
-	closing   bool // Serve is waiting for the last replies: track nothing new
-	exitCh    chan struct{}
-	inflight  map[jsonrpc2.ID]*call
-	latest    map[string]*call // per document+method: the newest completion request
-	wg        sync.WaitGroup
-	notified  map[string]bool // problems already shown to the user (by kind)
+	mu       sync.Mutex
+	state    state
+	cfg      config.Config
+	svc      Service
+	enc      Encoding
+	root     string // workspace root path ("" when unknown)
+	rootName string
+	exitCode int
+	exited   bool
+	closing  bool // Serve is waiting for the last replies: track nothing new
+	exitCh   chan struct{}
+	inflight map[jsonrpc2.ID]*call
+	latest   map[string]*call // per document+method: the newest completion request
+	wg       sync.WaitGroup
+	notified map[string]bool // problems already shown to the user (by kind)
 }
 
 type state int
@@ -97,17 +105,18 @@ func New(opts Options) (*Server, error) {
 		latest:   map[string]*call{},
 		notified: map[string]bool{},
 	}
-	c, err := opts.NewCompleter(opts.Config)
+	svc, err := opts.NewService(opts.Config)
 	if err != nil {
 		return nil, err
 	}
-	s.completer = c
+	s.svc = svc
 	return s, nil
 }
 
 // Serve runs the session until `exit` or end of input and returns the process exit code:
 // 0 after shutdown+exit, 1 when exit came without shutdown or the input ended first.
 func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
+	defer s.svc.Close()
 	st := newStream(r, w, nil, s.log)
 	s.conn = jsonrpc2.NewConn(st)
 	ctx, cancel := context.WithCancel(ctx)
@@ -322,22 +331,12 @@ func (s *Server) exit() {
 	close(s.exitCh) // Serve returns once in-flight replies are written
 }
 
-// statser is implemented by engines that count how they answered.
-type statser interface {
-	Stats() completion.Stats
-}
-
 // stats answers the custom request mimi/stats: how completions were answered and the cache.
 func (s *Server) stats() map[string]any {
-	s.mu.Lock()
-	cfg, c := s.cfg, s.completer
-	s.mu.Unlock()
-	out := map[string]any{"documents": s.docs.len()}
-	if st, ok := c.(statser); ok {
-		out["completion"] = st.Stats()
+	out := s.svc.Stats()
+	if out == nil {
+		out = map[string]any{}
 	}
-	if s.opts.CacheStats != nil {
-		out["cache"] = s.opts.CacheStats(cfg)
-	}
+	out["documents"] = s.docs.len()
 	return out
 }

@@ -121,3 +121,40 @@ func TestFullChangeSaveAndClose(t *testing.T) {
 		t.Fatalf("completion after didClose: %v, want InvalidParams", err)
 	}
 }
+
+// TestConfigurationChangeKeepsEngineState: a settings change updates the running engine instead
+// of rebuilding it, so its statistics and typing-ahead state survive (before, every
+// didChangeConfiguration started from zero).
+func TestConfigurationChangeKeepsEngineState(t *testing.T) {
+	f := newFake(t, "alpha + beta")
+	s := start(t, f.URL, nil)
+	s.init(t)
+	uri := "file:///work/a.go"
+	_ = s.c.DidOpen(uri, "go", "x := ")
+	if list := s.complete(t, uri, 0, 5); len(list.Items) != 1 {
+		t.Fatalf("first completion: %+v", list)
+	}
+	// A setting that changes neither the prompt nor the options of the suggestion shown.
+	_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"logLevel": "debug", "timeout": "9s"}})
+	// The user types the first characters of the suggestion: typing-ahead answers the rest.
+	_ = s.c.DidChange(uri, 2, lsptest.Change{StartLine: 0, StartChar: 5, EndLine: 0, EndChar: 5, Text: "alp"})
+	list := s.complete(t, uri, 0, 8)
+	if len(list.Items) != 1 || !strings.HasSuffix(list.Items[0].TextEdit.NewText, "ha + beta") {
+		t.Fatalf("typing-ahead after a settings change: %+v", list)
+	}
+	if n := f.Calls.Load(); n != 1 {
+		t.Fatalf("model calls = %d, want 1 (typing-ahead state lost with the engine)", n)
+	}
+	var st struct {
+		Completion struct {
+			Requests uint64            `json:"requests"`
+			BySource map[string]uint64 `json:"by_source"`
+		} `json:"completion"`
+	}
+	if err := s.c.Call(ctx(t), "mimi/stats", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Completion.Requests != 2 || st.Completion.BySource["model"] != 1 || st.Completion.BySource["typing-ahead"] != 1 {
+		t.Fatalf("stats after a settings change = %+v, want both requests counted", st.Completion)
+	}
+}

@@ -95,6 +95,7 @@ type Generation struct {
 type Client struct {
 	api  *api.Client
 	host string
+	tr   *http.Transport
 }
 
 // Config for New.
@@ -123,8 +124,11 @@ func New(cfg Config) (*Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: cfg.ConnectTimeout,
 	}
-	return &Client{api: api.NewClient(u, &http.Client{Transport: tr, Timeout: cfg.Timeout}), host: cfg.Host}, nil
+	return &Client{api: api.NewClient(u, &http.Client{Transport: tr, Timeout: cfg.Timeout}), host: cfg.Host, tr: tr}, nil
 }
+
+// Close drops the client's idle connections (calls still running finish on theirs).
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // Host returns the base URL.
 func (c *Client) Host() string { return c.host }

@@ -72,6 +72,13 @@ func NewScheduler(b Backend, limit int, log *slog.Logger) *Scheduler {
 	return s
 }
 
+// Close releases the backend's idle connections once nobody uses the scheduler any more.
+func (s *Scheduler) Close() {
+	if c, ok := s.b.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
 // SetLimit changes how many calls run at once per model; calls that now fit start at once.
 func (s *Scheduler) SetLimit(limit int) {
 	s.mu.Lock()

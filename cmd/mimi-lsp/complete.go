@@ -56,7 +56,7 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	start := time.Now()
-	res, err := eng.Complete(ctx, completion.Request{Text: doc.Text, Offset: off, Path: filepath.Base(file), Language: doc.LanguageID})
+	res, err := eng.Complete(ctx, completion.Request{Text: doc.Text, Offset: off, Path: filepath.Base(file), File: file, Language: doc.LanguageID})
 	if err != nil {
 		var me *model.Error
 		if errors.As(err, &me) {

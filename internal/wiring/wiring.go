@@ -23,10 +23,27 @@ type Wiring struct {
 	log   *slog.Logger
 	ttl   cache.TTLs
 	mu    sync.Mutex
-	tiers map[string]*cache.Tiered
+	tiers map[string]*tierRef
 	// One scheduler per Ollama host: every engine of the process queues its calls to that
 	// server in one place, so the per-model limit holds across sessions.
-	schedulers map[string]*model.Scheduler
+	schedulers map[string]*schedRef
+	closing    sync.WaitGroup // released tiers flushing their writes before their client closes
+}
+
+// tierRef and schedRef count the sessions using a tier or scheduler; pinned ones (asked for
+// directly, e.g. by the CLI) live until Close.
+type tierRef struct {
+	id     string
+	t      *cache.Tiered
+	refs   int
+	pinned bool
+}
+
+type schedRef struct {
+	host   string
+	s      *model.Scheduler
+	refs   int
+	pinned bool
 }
 
 // New builds the process-wide pieces for cfg.
@@ -36,20 +53,69 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 		cache.KindEmbedding:  cfg.EmbeddingTTL,
 		cache.KindAction:     cfg.ActionTTL,
 	}
-	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*cache.Tiered{},
-		schedulers: map[string]*model.Scheduler{}}
+	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
+		schedulers: map[string]*schedRef{}}
 }
 
-// Tier returns the cache for cfg: memory, plus Redis when RedisURL is set.
+// Tier returns the cache for cfg: memory, plus Redis when RedisURL is set. It lives until Close.
 func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
+	r, err := w.tierRef(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	r.pinned = true
+	w.mu.Unlock()
+	return r.t, nil
+}
+
+// acquireTier is Tier for a session, which releases it when done with it.
+func (w *Wiring) acquireTier(cfg config.Config) (*tierRef, error) {
+	r, err := w.tierRef(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	r.refs++
+	w.mu.Unlock()
+	return r, nil
+}
+
+// releaseTier drops a session's reference; the last one flushes pending writes and closes the
+// Redis client in the background.
+func (w *Wiring) releaseTier(r *tierRef) {
+	if r == nil {
+		return
+	}
+	w.mu.Lock()
+	r.refs--
+	last := r.refs <= 0 && !r.pinned && w.tiers[r.id] == r
+	if last {
+		delete(w.tiers, r.id)
+		w.closing.Add(1)
+	}
+	w.mu.Unlock()
+	if !last {
+		return
+	}
+	go func() {
+		defer w.closing.Done()
+		r.t.Flush()
+		if c, ok := r.t.Remote().(interface{ Close() error }); ok {
+			_ = c.Close()
+		}
+	}()
+}
+
+func (w *Wiring) tierRef(cfg config.Config) (*tierRef, error) {
 	// The secret is part of what makes a tier (values are signed with it), so it is in the id;
 	// it is hashed so the id (a map key, never printed) does not hold it in clear.
 	id := cfg.RedisURL + "|" + cfg.RedisNamespace + "|" + cfg.RedisTimeout.String() + "|" +
 		cfg.RedisConnectTimeout.String() + "|" + cache.Key("cacheSecret", cfg.CacheSecret)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if t, ok := w.tiers[id]; ok {
-		return t, nil
+	if r, ok := w.tiers[id]; ok {
+		return r, nil
 	}
 	var remote cache.Remote
 	if cfg.RedisURL != "" {
@@ -61,32 +127,72 @@ func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
 		}
 		remote = r
 	}
-	t := cache.NewTiered(w.mem, remote, w.log)
-	w.tiers[id] = t
-	return t, nil
+	r := &tierRef{id: id, t: cache.NewTiered(w.mem, remote, w.log)}
+	w.tiers[id] = r
+	return r, nil
 }
 
 // Scheduler returns the scheduler for cfg's Ollama host (one per host per process), its limit
 // per model set to cfg.NumParallel. The first configuration to name a host sets its client's
-// connect timeout.
+// connect timeout. It lives until Close.
 func (w *Wiring) Scheduler(cfg config.Config) (*model.Scheduler, error) {
+	r, err := w.schedRef(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	r.pinned = true
+	w.mu.Unlock()
+	return r.s, nil
+}
+
+func (w *Wiring) acquireScheduler(cfg config.Config) (*schedRef, error) {
+	r, err := w.schedRef(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	r.refs++
+	w.mu.Unlock()
+	return r, nil
+}
+
+// releaseScheduler drops a session's reference; the last one closes the idle connections
+// (calls still running finish on theirs).
+func (w *Wiring) releaseScheduler(r *schedRef) {
+	if r == nil {
+		return
+	}
+	w.mu.Lock()
+	r.refs--
+	last := r.refs <= 0 && !r.pinned && w.schedulers[r.host] == r
+	if last {
+		delete(w.schedulers, r.host)
+	}
+	w.mu.Unlock()
+	if last {
+		r.s.Close()
+	}
+}
+
+func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
 	host, err := config.NormalizeHost(cfg.OllamaHost)
 	if err != nil {
 		return nil, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if s, ok := w.schedulers[host]; ok {
-		s.SetLimit(cfg.NumParallel)
-		return s, nil
+	if r, ok := w.schedulers[host]; ok {
+		r.s.SetLimit(cfg.NumParallel)
+		return r, nil
 	}
 	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
 	if err != nil {
 		return nil, err
 	}
-	s := model.NewScheduler(client, cfg.NumParallel, w.log)
-	w.schedulers[host] = s
-	return s, nil
+	r := &schedRef{host: host, s: model.NewScheduler(client, cfg.NumParallel, w.log)}
+	w.schedulers[host] = r
+	return r, nil
 }
 
 // Engine builds a completion engine for cfg.
@@ -111,19 +217,10 @@ func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
 // ServerOptions are the lsp options for a session started with cfg.
 func (w *Wiring) ServerOptions(cfg config.Config, version string) lsp.Options {
 	return lsp.Options{
-		Config:  cfg,
-		Log:     w.log,
-		Version: version,
-		NewCompleter: func(c config.Config) (lsp.Completer, error) {
-			return w.Engine(c)
-		},
-		CacheStats: func(c config.Config) any {
-			t, err := w.Tier(c)
-			if err != nil {
-				return nil
-			}
-			return t.Stats()
-		},
+		Config:     cfg,
+		Log:        w.log,
+		Version:    version,
+		NewService: func(c config.Config) (lsp.Service, error) { return w.NewSession(c) },
 	}
 }
 
@@ -132,8 +229,12 @@ func (w *Wiring) ServerOptions(cfg config.Config, version string) lsp.Options {
 func (w *Wiring) Close(grace time.Duration) {
 	w.mu.Lock()
 	tiers := make([]*cache.Tiered, 0, len(w.tiers))
-	for _, t := range w.tiers {
-		tiers = append(tiers, t)
+	for _, r := range w.tiers {
+		tiers = append(tiers, r.t)
+	}
+	scheds := make([]*model.Scheduler, 0, len(w.schedulers))
+	for _, r := range w.schedulers {
+		scheds = append(scheds, r.s)
 	}
 	w.mu.Unlock()
 	done := make(chan struct{})
@@ -141,6 +242,7 @@ func (w *Wiring) Close(grace time.Duration) {
 		for _, t := range tiers {
 			t.Flush()
 		}
+		w.closing.Wait()
 		close(done)
 	}()
 	select {
@@ -152,5 +254,8 @@ func (w *Wiring) Close(grace time.Duration) {
 		if r, ok := t.Remote().(interface{ Close() error }); ok {
 			_ = r.Close()
 		}
+	}
+	for _, s := range scheds {
+		s.Close()
 	}
 }

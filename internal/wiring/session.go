@@ -1,0 +1,116 @@
+package wiring
+
+import (
+	"context"
+	"sync"
+
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
+	"github.com/mimi-lsp/mimi-lsp/lsp"
+)
+
+// Session is one editor session's service (lsp.Service): one completion engine for the
+// session's life, reconfigured in place, on the process's shared scheduler and cache tier for
+// the configuration's Ollama host and Redis URL. It holds a reference on each; the last session
+// to let go of a tier or scheduler closes its Redis client or idle HTTP connections.
+type Session struct {
+	w   *Wiring
+	eng *completion.Engine
+
+	mu     sync.Mutex
+	cfg    config.Config
+	tier   *tierRef
+	sched  *schedRef
+	closed bool
+}
+
+// NewSession builds a session for cfg.
+func (w *Wiring) NewSession(cfg config.Config) (*Session, error) {
+	s := &Session{w: w}
+	if err := s.Configure(cfg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Configure applies cfg in place: the engine keeps its typing-ahead state, calls in flight (on
+// the backend they started on) and statistics; a tier or scheduler no longer used is released.
+func (s *Session) Configure(cfg config.Config) error {
+	deny, err := secretfiles.New(secretfiles.Split(cfg.SecretFiles))
+	if err != nil {
+		return err
+	}
+	sched, err := s.w.acquireScheduler(cfg)
+	if err != nil {
+		return err
+	}
+	tier, err := s.w.acquireTier(cfg)
+	if err != nil {
+		s.w.releaseScheduler(sched)
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	oldTier, oldSched := s.tier, s.sched
+	s.cfg, s.tier, s.sched = cfg, tier, sched
+	if s.eng == nil {
+		s.eng = completion.New(sched.s, tier.t, completion.ConfigFrom(cfg), s.w.log)
+	} else {
+		s.eng.SetConfig(completion.ConfigFrom(cfg))
+		if oldTier != tier || oldSched != sched {
+			s.eng.SetBackend(sched.s, tier.t)
+		}
+	}
+	s.eng.SetDenylist(deny)
+	if oldSched != nil {
+		s.w.releaseScheduler(oldSched)
+	}
+	if oldTier != nil {
+		s.w.releaseTier(oldTier)
+	}
+	return nil
+}
+
+// Complete implements lsp.Service.
+func (s *Session) Complete(ctx context.Context, r completion.Request) (completion.Result, error) {
+	return s.engine().Complete(ctx, r)
+}
+
+func (s *Session) engine() *completion.Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eng
+}
+
+// Stats implements lsp.Service: the engine's answers by source and the cache tiers.
+func (s *Session) Stats() map[string]any {
+	s.mu.Lock()
+	eng, t := s.eng, s.tier.t
+	s.mu.Unlock()
+	return map[string]any{"completion": eng.Stats(), "cache": t.Stats()}
+}
+
+// Problem implements lsp.Service: the shared cache tier's standing problem, if any.
+func (s *Session) Problem() error {
+	s.mu.Lock()
+	t := s.tier.t
+	s.mu.Unlock()
+	return t.Problem()
+}
+
+// Close releases the session's tier and scheduler (idempotent).
+func (s *Session) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	tier, sched := s.tier, s.sched
+	s.mu.Unlock()
+	s.w.releaseTier(tier)
+	s.w.releaseScheduler(sched)
+}
+
+var _ lsp.Service = (*Session)(nil)
