@@ -226,3 +226,25 @@ func TestSecondInitializeAndRequestsAfterShutdown(t *testing.T) {
 		t.Fatalf("request after shutdown: %v, want InvalidRequest", err)
 	}
 }
+
+// TestFailingSharedCacheIsReportedOnce: when Redis keeps failing, completions still come (memory
+// tier and model) and the user is told once what failed and what to check — not once per
+// keystroke, and not only in a debug log.
+func TestFailingSharedCacheIsReportedOnce(t *testing.T) {
+	f := newFake(t, "a + b")
+	s := start(t, f.URL, func(c *config.Config) { c.RedisURL = "redis://127.0.0.1:1" })
+	s.init(t)
+	uri := "file:///work/a.go"
+	_ = s.c.DidOpen(uri, "go", "x := ")
+	for i := range 8 {
+		// A new prompt each time, so every completion looks in Redis.
+		_ = s.c.DidChange(uri, i+2, lsptest.Change{StartLine: 0, StartChar: 0, EndLine: 0, EndChar: 0, Text: "y"})
+		if list := s.complete(t, uri, 0, 6+i); len(list.Items) != 1 {
+			t.Fatalf("keystroke %d: no suggestion while Redis is down: %+v", i, list)
+		}
+	}
+	msgs := s.c.Notifications("window/showMessage")
+	if len(msgs) != 1 || !strings.Contains(strings.ToLower(string(msgs[0].Params)), "redis") {
+		t.Fatalf("want one showMessage about the shared cache, got %d: %v", len(msgs), msgs)
+	}
+}
