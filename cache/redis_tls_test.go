@@ -1,10 +1,9 @@
 package cache_test
 
 import (
-	"io"
 	"net"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,8 +67,8 @@ func TestSlowHandshakeWithDefaultBudget(t *testing.T) {
 	if err := w.Set(bg(), cache.KindCompletion, h, []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	proxy := slowProxy(t, srv.Addr(), 300*time.Millisecond)
-	r, err := cache.NewRedis(cache.RedisConfig{URL: "rediss://localhost:" + proxy}) // default budget
+	proxy := redistest.DelayProxy(t, srv.Addr(), 300*time.Millisecond)
+	r, err := cache.NewRedis(cache.RedisConfig{URL: "rediss://localhost:" + strconv.Itoa(proxy)}) // default budget
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,62 +77,6 @@ func TestSlowHandshakeWithDefaultBudget(t *testing.T) {
 		v, ok, _ := r.Get(bg(), cache.KindCompletion, h)
 		return ok && string(v) == "v"
 	})
-}
-
-// slowProxy forwards 127.0.0.1:<port> to addr, holding each new connection for delay before
-// forwarding anything (so a TLS handshake through it takes at least delay).
-func slowProxy(t *testing.T, addr string, delay time.Duration) (port string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	track := func(c net.Conn) { mu.Lock(); conns = append(conns, c); mu.Unlock() }
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		close(done)
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			track(c)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				select {
-				case <-time.After(delay):
-				case <-done:
-					return
-				}
-				up, err := net.Dial("tcp", addr)
-				if err != nil {
-					c.Close()
-					return
-				}
-				track(up)
-				wg.Add(2)
-				go func() { defer wg.Done(); _, _ = io.Copy(up, c); up.Close() }()
-				go func() { defer wg.Done(); _, _ = io.Copy(c, up); c.Close() }()
-			}()
-		}
-	}()
-	_, port, _ = net.SplitHostPort(l.Addr().String())
-	return port
 }
 
 // waitUntil polls cond for up to 10 s (an event, not a duration, is what tests wait for).
