@@ -145,6 +145,10 @@ func (r *Redis) count(kind Kind, hit bool, err error) {
 
 // reject counts a stored value that cannot be used as a miss, and logs each reason at warn
 // once per tier (a planted value would otherwise log on every keystroke).
+//
+// The key is not deleted: the caller asks the model on a miss and Set replaces the value (SET
+// overwrites any type), so deleting buys nothing but a second write path; and with signing, a
+// process with a mistyped cacheSecret would delete every teammate's answers.
 func (r *Redis) reject(kind Kind, key string, err error) {
 	r.mu.Lock()
 	st := r.kinds[kind]
