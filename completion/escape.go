@@ -61,12 +61,12 @@ func (t *Template) neutraliseInput(in PromptInput) PromptInput {
 	tokens := t.escapeTokens()
 	in.Prefix = neutralise(in.Prefix, tokens)
 	in.Suffix = neutralise(in.Suffix, tokens)
-	in.Path = neutralise(in.Path, tokens)
-	in.Repo = neutralise(in.Repo, tokens)
+	in.Path = oneLine(neutralise(in.Path, tokens))
+	in.Repo = oneLine(neutralise(in.Repo, tokens))
 	if len(in.Snippets) > 0 {
 		sn := make([]Snippet, len(in.Snippets))
 		for i, s := range in.Snippets {
-			sn[i] = Snippet{Path: neutralise(s.Path, tokens), Text: neutralise(s.Text, tokens)}
+			sn[i] = Snippet{Path: oneLine(neutralise(s.Path, tokens)), Text: neutralise(s.Text, tokens)}
 		}
 		in.Snippets = sn
 	}
@@ -81,3 +81,7 @@ func firstRuneLen(s string) int {
 	}
 	return len(s)
 }
+
+// oneLine keeps a path or name on its line: templates put them on header or comment lines, and
+// a file name with a line break (legal on Unix) would otherwise add lines of its own.
+var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace

@@ -115,3 +115,21 @@ func TestNormalizeHostMatchesOllama(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageNeverShowsSecretsFromTheEnvironment: --help (and every flag error) prints usage to
+// stderr, which editors keep in their LSP logs.
+func TestUsageNeverShowsSecretsFromTheEnvironment(t *testing.T) {
+	c := Default()
+	env := map[string]string{"MIMI_REDIS_URL": "redis://:hunter2@cache:6379", "MIMI_CACHE_SECRET": "topsecret"}
+	if err := c.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var out strings.Builder
+	fs.SetOutput(&out)
+	c.RegisterFlags(fs)
+	fs.PrintDefaults()
+	if u := out.String(); strings.Contains(u, "hunter2") || strings.Contains(u, "topsecret") || !strings.Contains(u, "redis-url") {
+		t.Fatalf("usage shows a secret from the environment:\n%s", u)
+	}
+}

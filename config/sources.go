@@ -101,7 +101,10 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	for _, f := range Fields() {
 		f := f
-		fs.Func(f.Flag, f.Help+" (default "+c.Get(f)+", env "+f.Env+")", func(s string) error {
+		// The built-in default, never the value taken from the environment: usage text ends up
+		// in editor logs, and MIMI_REDIS_URL or MIMI_CACHE_SECRET may hold a password.
+		def := Default()
+		fs.Func(f.Flag, f.Help+" (default "+def.Get(f)+", env "+f.Env+")", func(s string) error {
 			return c.Set(f, s)
 		})
 	}

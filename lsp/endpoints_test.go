@@ -19,7 +19,9 @@ func TestLockedEndpointsIgnoreClientHosts(t *testing.T) {
 	f := newFake(t, "a + b")
 	cfg := config.Default()
 	cfg.OllamaHost, cfg.Timeout = f.URL, 5*time.Second
-	opts := wiring.New(cfg, testLogger()).ServerOptions(cfg, "test")
+	w := wiring.New(cfg, testLogger())
+	t.Cleanup(func() { w.Close(time.Second) })
+	opts := w.ServerOptions(cfg, "test")
 	opts.LockEndpoints = true
 	srv, err := lsp.New(opts)
 	if err != nil {

@@ -37,7 +37,9 @@ func start(t testing.TB, host string, mod func(*config.Config)) *session {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := lsp.New(wiring.New(cfg, testLogger()).ServerOptions(cfg, "test"))
+	w := wiring.New(cfg, testLogger())
+	t.Cleanup(func() { w.Close(time.Second) })
+	srv, err := lsp.New(w.ServerOptions(cfg, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,25 +155,53 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 	}
 }
 
-// lockEndpoints undoes client changes to the hosts the server talks to when the session
-// comes over an unauthenticated socket (Options.LockEndpoints), and says so.
+// lockEndpoints undoes client changes to the hosts the server talks to, and to the
+// process-wide model concurrency, when the session comes over an unauthenticated socket
+// (Options.LockEndpoints), and says so once.
 func (s *Server) lockEndpoints(ctx context.Context, prev config.Config, cfg *config.Config) {
 	if !s.opts.LockEndpoints {
 		return
 	}
 	var refused []string
-	if cfg.OllamaHost != prev.OllamaHost {
-		cfg.OllamaHost = prev.OllamaHost
+	if !sameHost(cfg.OllamaHost, prev.OllamaHost) {
 		refused = append(refused, "ollamaHost")
 	}
+	cfg.OllamaHost = prev.OllamaHost
 	if cfg.RedisURL != prev.RedisURL {
 		cfg.RedisURL = prev.RedisURL
 		refused = append(refused, "redisURL")
 	}
+	if cfg.NumParallel != prev.NumParallel {
+		cfg.NumParallel = prev.NumParallel
+		refused = append(refused, "numParallel")
+	}
 	if len(refused) > 0 {
-		s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: "+strings.Join(refused, " and ")+
+		s.showOnce(ctx, "locked:"+strings.Join(refused, ","), protocol.MessageTypeWarning, "mimi-lsp: "+strings.Join(refused, ", ")+
 			" cannot be set by a client over TCP (start the server with --allow-remote to allow it); keeping the server's value")
 	}
+}
+
+// sameHost reports whether two OLLAMA_HOST values name the same server.
+func sameHost(a, b string) bool {
+	na, errA := config.NormalizeHost(a)
+	nb, errB := config.NormalizeHost(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return na == nb
+}
+
+// documentPath is the path part of any URI (file:, but also fugitive:, jdt:, zipfile:, …), for
+// the secret-file check: a .env shown through a plugin's own scheme is still a secret.
+func documentPath(u string) string {
+	if p := uriPath(u); p != "" {
+		return p
+	}
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Path == "" {
+		return ""
+	}
+	return parsed.Path
 }
 
 // uriPath returns the filesystem path of a file: URI ("" otherwise).

@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"time"
 
 	"go.lsp.dev/protocol"
 )
@@ -46,16 +47,33 @@ func (s *Server) clearProblems() {
 // (a completion that succeeds through the memory tier does not clear it).
 const keyProblem = "service-problem"
 
-// checkProblem tells the user once about a failing shared dependency, and again after it
-// recovered and failed anew.
+// problemQuiet is how long a shared dependency must stay healthy before a new failure is shown
+// again: a flaky Redis that trips its breaker every few seconds gives one message, not a stream.
+const problemQuiet = 5 * time.Minute
+
+// checkProblem tells the user once about a failing shared dependency, and again only after it
+// had recovered for problemQuiet and then failed anew.
 func (s *Server) checkProblem(ctx context.Context) {
+	now := s.now()
 	if err := s.svc.Problem(); err != nil {
+		s.mu.Lock()
+		s.problemOKSince = time.Time{}
+		s.mu.Unlock()
 		if s.showOnce(ctx, keyProblem, protocol.MessageTypeWarning, "mimi-lsp: "+err.Error()) {
 			s.log.Warn("shared dependency failing", "err", err)
 		}
 		return
 	}
 	s.mu.Lock()
-	delete(s.notified, keyProblem)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if !s.notified[keyProblem] {
+		return
+	}
+	if s.problemOKSince.IsZero() {
+		s.problemOKSince = now
+	}
+	if now.Sub(s.problemOKSince) >= problemQuiet {
+		delete(s.notified, keyProblem)
+		s.problemOKSince = time.Time{}
+	}
 }

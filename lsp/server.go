@@ -70,6 +70,9 @@ type Server struct {
 	latest   map[string]*call // per document+method: the newest completion request
 	wg       sync.WaitGroup
 	notified map[string]bool // problems already shown to the user (by kind)
+	// problemOKSince is when Service.Problem last turned healthy after being shown.
+	problemOKSince time.Time
+	now            func() time.Time
 }
 
 type state int
@@ -104,6 +107,7 @@ func New(opts Options) (*Server, error) {
 		exitCh:   make(chan struct{}),
 		latest:   map[string]*call{},
 		notified: map[string]bool{},
+		now:      time.Now,
 	}
 	svc, err := opts.NewService(opts.Config)
 	if err != nil {
@@ -218,6 +222,13 @@ func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
 	}
 	if st == stateNew {
 		s.log.Debug("dropping notification before initialize", "method", method)
+		return
+	}
+	s.mu.Lock()
+	gone := s.exited || s.closing
+	s.mu.Unlock()
+	if gone {
+		s.log.Debug("dropping notification after exit", "method", method)
 		return
 	}
 	var err error

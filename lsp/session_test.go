@@ -69,7 +69,9 @@ func TestInputEndsWhileRequestInFlight(t *testing.T) {
 	})
 	cfg := config.Default()
 	cfg.OllamaHost = f.URL
-	srv, err := lsp.New(wiring.New(cfg, testLogger()).ServerOptions(cfg, "test"))
+	w := wiring.New(cfg, testLogger())
+	t.Cleanup(func() { w.Close(time.Second) })
+	srv, err := lsp.New(w.ServerOptions(cfg, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}

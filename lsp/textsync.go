@@ -80,7 +80,7 @@ func (s *Server) didChange(raw json.RawMessage) error {
 		s.docs.put(lostDocument(d, p.TextDocument.Version))
 		s.supersede(d.URI)
 		s.show(context.Background(), protocol.MessageTypeWarning, fmt.Sprintf("mimi-lsp: lost track of %s after an edit it could not apply (%v); "+
-			"completions are paused for this file until it is reopened.", d.URI, err))
+			"completions are paused for this file until the editor reopens it or sends its full text.", d.URI, err))
 		return fmt.Errorf("didChange %s: %w", d.URI, err)
 	}
 	s.docs.put(nd)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
@@ -48,12 +50,17 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 		}
 		go func() {
 			defer c.Close()
+			in, err := refuseHTTP(c)
+			if err != nil {
+				log.Warn("connection refused", "remote", c.RemoteAddr().String(), "err", err)
+				return
+			}
 			s, err := lsp.New(opts)
 			if err != nil {
 				log.Error("session failed to start", "err", err)
 				return
 			}
-			code := s.Serve(ctx, c, c)
+			code := s.Serve(ctx, in, c)
 			log.Info("session ended", "remote", c.RemoteAddr().String(), "code", code)
 		}()
 	}
@@ -72,4 +79,28 @@ func listenTCP(addr string, allowRemote bool) (net.Listener, error) {
 			"(no authentication) — use 127.0.0.1:PORT, or pass --allow-remote if you mean it", addr)
 	}
 	return l, nil
+}
+
+// bufferedConn reads through the buffer that was peeked and closes the connection.
+type bufferedConn struct {
+	*bufio.Reader
+	net.Conn
+}
+
+func (b bufferedConn) Read(p []byte) (int, error) { return b.Reader.Read(p) }
+
+// refuseHTTP drops a connection that starts like an HTTP request: a web page can make the
+// browser send one to a loopback port, and the LSP framing would skip the request line and
+// parse the body as a message.
+func refuseHTTP(c net.Conn) (io.ReadCloser, error) {
+	br := bufio.NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	head, _ := br.Peek(8)
+	_ = c.SetReadDeadline(time.Time{})
+	for _, m := range []string{"GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "TRACE "} {
+		if strings.HasPrefix(string(head), m) {
+			return nil, fmt.Errorf("an HTTP request (%q…) on the LSP port", strings.TrimSpace(m))
+		}
+	}
+	return bufferedConn{Reader: br, Conn: c}, nil
 }

@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
@@ -12,8 +13,9 @@ import (
 
 // Session is one editor session's service (lsp.Service): one completion engine for the
 // session's life, reconfigured in place, on the process's shared scheduler and cache tier for
-// the configuration's Ollama host and Redis URL. It holds a reference on each; the last session
-// to let go of a tier or scheduler closes its Redis client or idle HTTP connections.
+// the configuration's Ollama host and Redis URL. It holds a reference on each; when the last
+// session lets go of one it lingers for the longest a call started on it can run, then closes
+// its Redis client or idle HTTP connections.
 type Session struct {
 	w   *Wiring
 	eng *completion.Engine
@@ -41,18 +43,29 @@ func (s *Session) Configure(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return errors.New("session closed")
+	}
 	sched, err := s.w.acquireScheduler(cfg)
 	if err != nil {
 		return err
 	}
 	tier, err := s.w.acquireTier(cfg)
 	if err != nil {
-		s.w.releaseScheduler(sched)
+		s.w.releaseScheduler(sched, lingerFor(cfg))
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	oldTier, oldSched := s.tier, s.sched
+	if s.closed { // closed while we acquired
+		s.w.releaseScheduler(sched, lingerFor(cfg))
+		s.w.releaseTier(tier, lingerFor(cfg))
+		return errors.New("session closed")
+	}
+	oldTier, oldSched, oldCfg := s.tier, s.sched, s.cfg
 	s.cfg, s.tier, s.sched = cfg, tier, sched
 	if s.eng == nil {
 		s.eng = completion.New(sched.s, tier.t, completion.ConfigFrom(cfg), s.w.log)
@@ -63,11 +76,12 @@ func (s *Session) Configure(cfg config.Config) error {
 		}
 	}
 	s.eng.SetDenylist(deny)
+	// Calls started before this change run with the old configuration's deadline.
 	if oldSched != nil {
-		s.w.releaseScheduler(oldSched)
+		s.w.releaseScheduler(oldSched, lingerFor(oldCfg))
 	}
 	if oldTier != nil {
-		s.w.releaseTier(oldTier)
+		s.w.releaseTier(oldTier, lingerFor(oldCfg))
 	}
 	return nil
 }
@@ -107,10 +121,10 @@ func (s *Session) Close() {
 		return
 	}
 	s.closed = true
-	tier, sched := s.tier, s.sched
+	tier, sched, cfg := s.tier, s.sched, s.cfg
 	s.mu.Unlock()
-	s.w.releaseTier(tier)
-	s.w.releaseScheduler(sched)
+	s.w.releaseTier(tier, lingerFor(cfg))
+	s.w.releaseScheduler(sched, lingerFor(cfg))
 }
 
 var _ lsp.Service = (*Session)(nil)

@@ -28,6 +28,7 @@ type Wiring struct {
 	// server in one place, so the per-model limit holds across sessions.
 	schedulers map[string]*schedRef
 	closing    sync.WaitGroup // released tiers flushing their writes before their client closes
+	linger     *time.Duration // tests: overrides lingerFor
 }
 
 // tierRef and schedRef count the sessions using a tier or scheduler; pinned ones (asked for
@@ -37,6 +38,7 @@ type tierRef struct {
 	t      *cache.Tiered
 	refs   int
 	pinned bool
+	linger *time.Timer // pending close after the last release
 }
 
 type schedRef struct {
@@ -44,7 +46,14 @@ type schedRef struct {
 	s      *model.Scheduler
 	refs   int
 	pinned bool
+	linger *time.Timer
 }
+
+// lingerFor is how long a tier or scheduler nobody holds stays open: a model call started on it
+// before the release (it keeps the request's deadline, at most cfg.Timeout) still writes its
+// answer to the cache and finishes on its connection; a session switching back meanwhile
+// reuses it.
+func lingerFor(cfg config.Config) time.Duration { return cfg.Timeout + time.Second }
 
 // New builds the process-wide pieces for cfg.
 func New(cfg config.Config, log *slog.Logger) *Wiring {
@@ -77,34 +86,54 @@ func (w *Wiring) acquireTier(cfg config.Config) (*tierRef, error) {
 	}
 	w.mu.Lock()
 	r.refs++
+	if r.linger != nil {
+		r.linger.Stop()
+		r.linger = nil
+	}
 	w.mu.Unlock()
 	return r, nil
 }
 
-// releaseTier drops a session's reference; the last one flushes pending writes and closes the
-// Redis client in the background.
-func (w *Wiring) releaseTier(r *tierRef) {
+// releaseTier drops a session's reference. When it was the last, the tier lingers (calls in
+// flight may still write to it), then flushes pending writes and closes its Redis client.
+func (w *Wiring) releaseTier(r *tierRef, linger time.Duration) {
 	if r == nil {
 		return
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	r.refs--
-	last := r.refs <= 0 && !r.pinned && w.tiers[r.id] == r
-	if last {
-		delete(w.tiers, r.id)
-		w.closing.Add(1)
-	}
-	w.mu.Unlock()
-	if !last {
+	if r.refs > 0 || r.pinned || w.tiers[r.id] != r {
 		return
 	}
-	go func() {
+	if r.linger != nil {
+		r.linger.Stop()
+	}
+	r.linger = time.AfterFunc(w.lingerOr(linger), func() {
+		w.mu.Lock()
+		last := r.refs <= 0 && !r.pinned && w.tiers[r.id] == r
+		if last {
+			delete(w.tiers, r.id)
+			w.closing.Add(1)
+		}
+		w.mu.Unlock()
+		if !last {
+			return
+		}
 		defer w.closing.Done()
 		r.t.Flush()
 		if c, ok := r.t.Remote().(interface{ Close() error }); ok {
 			_ = c.Close()
 		}
-	}()
+	})
+}
+
+// lingerOr is d, or the test override.
+func (w *Wiring) lingerOr(d time.Duration) time.Duration {
+	if w.linger != nil {
+		return *w.linger
+	}
+	return d
 }
 
 func (w *Wiring) tierRef(cfg config.Config) (*tierRef, error) {
@@ -153,26 +182,41 @@ func (w *Wiring) acquireScheduler(cfg config.Config) (*schedRef, error) {
 	}
 	w.mu.Lock()
 	r.refs++
+	if r.linger != nil {
+		r.linger.Stop()
+		r.linger = nil
+	}
 	w.mu.Unlock()
 	return r, nil
 }
 
-// releaseScheduler drops a session's reference; the last one closes the idle connections
-// (calls still running finish on theirs).
-func (w *Wiring) releaseScheduler(r *schedRef) {
+// releaseScheduler drops a session's reference. When it was the last, the scheduler lingers
+// (so calls still running keep their place in it, and a new session for the host shares it),
+// then closes its idle connections.
+func (w *Wiring) releaseScheduler(r *schedRef, linger time.Duration) {
 	if r == nil {
 		return
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	r.refs--
-	last := r.refs <= 0 && !r.pinned && w.schedulers[r.host] == r
-	if last {
-		delete(w.schedulers, r.host)
+	if r.refs > 0 || r.pinned || w.schedulers[r.host] != r {
+		return
 	}
-	w.mu.Unlock()
-	if last {
-		r.s.Close()
+	if r.linger != nil {
+		r.linger.Stop()
 	}
+	r.linger = time.AfterFunc(w.lingerOr(linger), func() {
+		w.mu.Lock()
+		last := r.refs <= 0 && !r.pinned && w.schedulers[r.host] == r
+		if last {
+			delete(w.schedulers, r.host)
+		}
+		w.mu.Unlock()
+		if last {
+			r.s.Close()
+		}
+	})
 }
 
 func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
@@ -231,10 +275,16 @@ func (w *Wiring) Close(grace time.Duration) {
 	tiers := make([]*cache.Tiered, 0, len(w.tiers))
 	for _, r := range w.tiers {
 		tiers = append(tiers, r.t)
+		if r.linger != nil {
+			r.linger.Stop()
+		}
 	}
 	scheds := make([]*model.Scheduler, 0, len(w.schedulers))
 	for _, r := range w.schedulers {
 		scheds = append(scheds, r.s)
+		if r.linger != nil {
+			r.linger.Stop()
+		}
 	}
 	w.mu.Unlock()
 	done := make(chan struct{})
