@@ -211,7 +211,9 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	} else if tier != "" {
 		res.Text, res.Source = string(v), SourceMemory
 		if tier == cache.TierRedis {
-			res.Source = SourceRedis
+			// A shared Redis is untrusted: whatever is stored there, the answer obeys the
+			// shape rules this request would have applied to a model answer.
+			res.Text, res.Source = sanitizeShared(res.Text, p.pp), SourceRedis
 		}
 		e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 		return res, nil

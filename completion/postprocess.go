@@ -277,3 +277,10 @@ func equalLines(a, b []string) bool {
 	}
 	return true
 }
+
+// sanitizeShared applies to an answer from the shared cache the rules that bound its shape — one
+// line mid-line, at most MaxLines lines — so a value planted in a shared Redis cannot put a
+// screenful of text into the editor. (The rest of the pipeline already ran when it was stored.)
+func sanitizeShared(s string, c *ppContext) string {
+	return limitLines(singleLineFilter(s, c), c)
+}
