@@ -154,7 +154,7 @@ func (s *Scheduler) admit(ctx context.Context, call *Call, modelName string) (co
 		q = &queue{running: map[*ticket]struct{}{}}
 		s.models[modelName] = q
 	}
-	if cctx.Err() == nil && len(q.running) < s.limit && len(q.waiting) == 0 {
+	if cctx.Err() == nil && len(q.running) < s.limit && len(q.waiting) == 0 && !s.yieldsLocked(t) {
 		s.startLocked(q, t)
 		s.mu.Unlock()
 		return cctx, s.doneFunc(q, t), nil
@@ -193,10 +193,10 @@ func (s *Scheduler) doneFunc(q *queue, t *ticket) func() {
 			s.mu.Lock()
 			delete(q.running, t)
 			s.emit("done", t)
-			s.dispatchLocked(q)
 			if len(q.running) == 0 && len(q.waiting) == 0 && s.models[t.model] == q {
 				delete(s.models, t.model)
 			}
+			s.dispatchAllLocked()
 			s.mu.Unlock()
 			t.cancel(nil)
 		})
@@ -211,11 +211,42 @@ func (s *Scheduler) startLocked(q *queue, t *ticket) {
 }
 
 func (s *Scheduler) dispatchLocked(q *queue) {
-	for len(q.running) < s.limit && len(q.waiting) > 0 {
+	for len(q.running) < s.limit && len(q.waiting) > 0 && !s.yieldsLocked(q.waiting[0]) {
 		t := q.waiting[0]
 		q.waiting = q.waiting[1:]
 		s.startLocked(q, t)
 	}
+}
+
+// dispatchAllLocked starts what now fits in every model's queue: a completion ending may let an
+// embedding batch of another model start.
+func (s *Scheduler) dispatchAllLocked() {
+	for _, q := range s.models {
+		s.dispatchLocked(q)
+	}
+}
+
+// yieldsLocked reports whether t must wait for completions of other models: Ollama runs the
+// embedding model and the completion model side by side on one machine (one GPU), so a batch
+// started during a completion slows that completion down, or, when both models do not fit in
+// memory, makes it wait for a model swap. Embedding batches therefore start only while no
+// completion runs or waits on this server. (Completions never wait for embeddings: a batch
+// already running is not interrupted, and it is one batch.)
+func (s *Scheduler) yieldsLocked(t *ticket) bool {
+	if t.task != TaskEmbed {
+		return false
+	}
+	for _, q := range s.models {
+		for r := range q.running {
+			if r.task == TaskCompletion {
+				return true
+			}
+		}
+		if len(q.waiting) > 0 && q.waiting[0].task == TaskCompletion {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Scheduler) removeLocked(q *queue, t *ticket) {
@@ -225,6 +256,7 @@ func (s *Scheduler) removeLocked(q *queue, t *ticket) {
 	if len(q.running) == 0 && len(q.waiting) == 0 && s.models[t.model] == q {
 		delete(s.models, t.model)
 	}
+	s.dispatchAllLocked()
 }
 
 // abandonIdleLocked cancels the idle calls of q (running or waiting) when a wanted call of the

@@ -378,3 +378,69 @@ func TestCompletionDuringEmbeddingRunWaitsOneBatch(t *testing.T) {
 		t.Fatalf("order = %v, want the completion right after batch-3, before batch-4", order)
 	}
 }
+
+// TestEmbeddingYieldsToCompletionsOfOtherModels: with the default routes the completion model
+// and the embedding model differ, and Ollama runs them side by side on one machine. A
+// completion of another model never waits for a batch (it starts at once), and no new batch
+// starts while a completion runs or waits.
+func TestEmbeddingYieldsToCompletionsOfOtherModels(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	bg := context.Background()
+	const fim, embed = "qwen2.5-coder:1.5b", "nomic-embed-text"
+	b1 := s.call(bg, NewCall(TaskEmbed), embed, "batch-1")
+	batch1 := g.next(t)
+	// A completion during a batch of another model starts at once.
+	c1 := s.call(bg, NewCall(TaskCompletion), fim, "completion-1")
+	comp := g.next(t)
+	if comp.name != "completion-1" {
+		t.Fatalf("next call = %s, want the completion", comp.name)
+	}
+	close(batch1.release)
+	if err := wait(t, b1); err != nil {
+		t.Fatal(err)
+	}
+	// The next batch waits while the completion runs…
+	b2 := s.call(bg, NewCall(TaskEmbed), embed, "batch-2")
+	s.waitLoad(t, embed, Load{Waiting: 1})
+	// …and starts when it ends.
+	close(comp.release)
+	if err := wait(t, c1); err != nil {
+		t.Fatal(err)
+	}
+	batch2 := g.next(t)
+	if batch2.name != "batch-2" {
+		t.Fatalf("next call = %s, want batch-2", batch2.name)
+	}
+	close(batch2.release)
+	if err := wait(t, b2); err != nil {
+		t.Fatal(err)
+	}
+	// A waiting batch also starts when the completion that held it back is cancelled.
+	c3ctx, cancel := context.WithCancel(bg)
+	c2 := s.call(bg, NewCall(TaskCompletion), fim, "completion-2")
+	comp2 := g.next(t)
+	c3 := s.call(c3ctx, NewCall(TaskCompletion), fim, "completion-3") // waits behind completion-2
+	s.waitLoad(t, fim, Load{Running: 1, Waiting: 1})
+	b3 := s.call(bg, NewCall(TaskEmbed), embed, "batch-3")
+	s.waitLoad(t, embed, Load{Waiting: 1})
+	close(comp2.release)
+	if err := wait(t, c2); err != nil {
+		t.Fatal(err)
+	}
+	comp3 := g.next(t) // completion-3 now runs; batch-3 still waits
+	s.waitLoad(t, embed, Load{Waiting: 1})
+	cancel()
+	if err := wait(t, c3); err == nil {
+		t.Fatal("cancelled completion returned no error")
+	}
+	<-comp3.returned
+	if got := g.next(t); got.name != "batch-3" {
+		t.Fatalf("next call = %s, want batch-3", got.name)
+	} else {
+		close(got.release)
+	}
+	if err := wait(t, b3); err != nil {
+		t.Fatal(err)
+	}
+}
