@@ -187,7 +187,8 @@ func (r *Redis) do(ctx context.Context, op func(ctx context.Context) error) erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", errCallerGaveUp, err) // not even tried: keep the probe slot
 	}
-	if !r.br.allow() {
+	ok, probe := r.br.allow()
+	if !ok {
 		return ErrUnavailable
 	}
 	start := time.Now()
@@ -203,10 +204,10 @@ func (r *Redis) do(ctx context.Context, op func(ctx context.Context) error) erro
 		}
 		return err
 	case callerGaveUp(ctx, octx, start.Add(r.timeout), err):
-		r.br.abandon()
+		r.br.abandon(probe)
 		return fmt.Errorf("%w: %w", errCallerGaveUp, err)
 	}
-	if r.br.failure() {
+	if r.br.failure(probe) {
 		p := r.newProblem(err)
 		r.problem.Store(p)
 		r.log.Warn(p.Error())
