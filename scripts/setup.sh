@@ -34,7 +34,7 @@ if ((${#need[@]})); then
           nlohmann-json3-dev|libstb-dev) echo "  → SKIPPED: every real-Ollama test ($p is needed to build Ollama)" ;;
         esac
       done
-    } | sort -u | tee -a "$missing_file" >&2
+    } | awk '!seen[$0]++' | tee -a "$missing_file" >&2
     if [[ "${MIMI_REQUIRE_ALL:-}" == 1 ]]; then
       echo "setup: MIMI_REQUIRE_ALL=1 and components are missing" >&2
       exit 1
