@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Problem is what the user is told when the shared tier keeps failing (the breaker tripped):
@@ -51,13 +53,31 @@ func (r *Redis) newProblem(err error) *Problem {
 	return &Problem{Where: r.where, Err: cause, Hint: hint(cause, r.timeout), msg: r.scrub(cause.Error())}
 }
 
+// minScrubLen is the shortest password scrubbed wherever it appears in a message. A shorter one
+// (a few characters, guessed in moments anyway) is scrubbed only where it is written as a
+// URL's password: replacing every "a" or "12" would mangle every message.
+const minScrubLen = 4
+
 // scrub removes the password from a message (go-redis errors do not carry it; this is the
-// guarantee, not the expectation).
+// guarantee, not the expectation), as written and percent-encoded.
 func (r *Redis) scrub(s string) string {
-	if r.password == "" {
+	pw := r.password
+	if pw == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, r.password, "xxxxx")
+	forms := []string{pw}
+	if esc := strings.TrimPrefix(url.UserPassword("", pw).String(), ":"); esc != pw {
+		forms = append(forms, esc)
+	}
+	for _, f := range forms {
+		// user:password@ and //password@ (a URL without a user), whatever the length.
+		s = strings.ReplaceAll(s, ":"+f+"@", ":xxxxx@")
+		s = strings.ReplaceAll(s, "//"+f+"@", "//xxxxx@")
+		if utf8.RuneCountInString(pw) >= minScrubLen {
+			s = strings.ReplaceAll(s, f, "xxxxx")
+		}
+	}
+	return s
 }
 
 // hint says what to check for err.

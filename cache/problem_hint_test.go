@@ -28,3 +28,24 @@ func TestHintCertificate(t *testing.T) {
 		}
 	}
 }
+
+// TestScrub: a password is removed from messages, as written and percent-encoded; a password
+// of a few characters is removed where it is written as a URL's password, not from every word
+// that contains it.
+func TestScrub(t *testing.T) {
+	const refused = "dial tcp 127.0.0.1:6379: connect: connection refused"
+	for _, tc := range []struct{ pw, in, want string }{
+		{"a", refused, refused},
+		{"12", "dial tcp 127.0.0.1:61234: i/o timeout", "dial tcp 127.0.0.1:61234: i/o timeout"},
+		{"a", "parse redis://u:a@host:6379", "parse redis://u:xxxxx@host:6379"},
+		{"a", "parse redis://a@host:6379", "parse redis://xxxxx@host:6379"},
+		{"s3cret", "AUTH s3cret failed", "AUTH xxxxx failed"},
+		{"p@ss/w", "redis://u:p%40ss%2Fw@h and p@ss/w", "redis://u:xxxxx@h and xxxxx"},
+		{"", refused, refused},
+	} {
+		r := &Redis{password: tc.pw}
+		if got := r.scrub(tc.in); got != tc.want {
+			t.Errorf("scrub(%q) with password %q = %q, want %q", tc.in, tc.pw, got, tc.want)
+		}
+	}
+}
