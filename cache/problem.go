@@ -50,7 +50,7 @@ func (r *Redis) newProblem(err error) *Problem {
 			cause = *de
 		}
 	}
-	return &Problem{Where: r.where, Err: cause, Hint: hint(cause, r.timeout), msg: r.scrub(cause.Error())}
+	return &Problem{Where: r.where, Err: cause, Hint: hint(cause, r.timeout, r.namespace), msg: r.scrub(cause.Error())}
 }
 
 // minScrubLen is the shortest password scrubbed wherever it appears in a message. A shorter one
@@ -80,8 +80,8 @@ func (r *Redis) scrub(s string) string {
 	return s
 }
 
-// hint says what to check for err.
-func hint(err error, timeout time.Duration) string {
+// hint says what to check for err; namespace is the key prefix (an ACL must grant its keys).
+func hint(err error, timeout time.Duration, namespace string) string {
 	var (
 		certErr *tls.CertificateVerificationError
 		unknown x509.UnknownAuthorityError
@@ -100,6 +100,8 @@ func hint(err error, timeout time.Duration) string {
 		return fmt.Sprintf("No connection within redisConnectTimeout (%s): check that the address is reachable from this machine (host, port, firewall).", dial.connect)
 	case errors.As(err, &record):
 		return "The server does not speak TLS: use redis:// for it (rediss:// is for TLS servers)."
+	case isNoPerm(err):
+		return fmt.Sprintf("Redis's ACL does not let this user run a command mimi needs: grant GET, GETRANGE, SET, STRLEN, SCAN, UNLINK and PING on the namespace's keys (ACL SETUSER <user> +get +getrange +set +strlen +scan +unlink +ping ~%s:*).", namespace)
 	case isAuthError(err):
 		return "Redis refused the credentials: put the AUTH user and password in the URL (redis://user:password@host:port, percent-encoded)."
 	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr):
@@ -112,6 +114,9 @@ func hint(err error, timeout time.Duration) string {
 		return "Check that the address is reachable, the TLS CA (SSL_CERT_FILE, or ?insecure=true for a self-signed test setup), the AUTH password in the URL, and redisTimeout for a slow or remote Redis."
 	}
 }
+
+// isNoPerm: Redis's ACL denies the user a command (or a key) — authenticated, not allowed.
+func isNoPerm(err error) bool { return strings.Contains(err.Error(), "NOPERM") }
 
 func isAuthError(err error) bool {
 	s := err.Error()

@@ -23,7 +23,7 @@ func TestHintCertificate(t *testing.T) {
 		{&dialError{err: context.DeadlineExceeded, handshake: true}, "speaks TLS"},
 		{tls.RecordHeaderError{}, "does not speak TLS"},
 	} {
-		if h := hint(tc.err, 30*time.Millisecond); !strings.Contains(h, tc.want) {
+		if h := hint(tc.err, 30*time.Millisecond, "mimi"); !strings.Contains(h, tc.want) {
 			t.Errorf("hint(%v) = %q, want %q", tc.err, h, tc.want)
 		}
 	}

@@ -97,6 +97,10 @@ func TestProblemHints(t *testing.T) {
 	plain := redistest.Start(t, "--requirepass", "pw")
 	paused := redistest.Start(t)
 	tls := redistest.StartTLS(t)
+	acl := redistest.Start(t) // an ACL user that may not run GETRANGE (the lookup)
+	if out, err := acl.Cli("ACL", "SETUSER", "mimi", "on", ">s3cret", "~*", "+@all", "-getrange"); err != nil || strings.TrimSpace(out) != "OK" {
+		t.Fatalf("ACL SETUSER: %v %s", err, out)
+	}
 	for _, tc := range []struct {
 		name, url string
 		pause     bool
@@ -107,6 +111,7 @@ func TestProblemHints(t *testing.T) {
 		{"TLS to a plain server", "rediss://:s3cret@" + plain.Addr(), false, "check that the server speaks TLS"},
 		{"plain to a TLS server", "redis://127.0.0.1:" + strings.TrimPrefix(tls.URL(), "rediss://localhost:"), false, "rediss://"},
 		{"slow server", "redis://" + paused.Addr(), true, "raise redisTimeout"},
+		{"ACL denies a command", "redis://mimi:s3cret@" + acl.Addr(), false, "+get +getrange +set +strlen +scan +unlink +ping ~mimi:*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.pause {

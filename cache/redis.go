@@ -42,16 +42,17 @@ const KeyVersion = "v1"
 
 // Redis is the shared tier on go-redis's UniversalClient (single server, Sentinel, Cluster).
 type Redis struct {
-	client   redis.UniversalClient
-	prefix   string
-	timeout  time.Duration
-	connect  time.Duration
-	secret   []byte
-	password string // scrubbed from every message we build
-	where    string // the redacted URL, for messages
-	ttl      TTLs
-	br       *breaker
-	log      *slog.Logger
+	client    redis.UniversalClient
+	prefix    string
+	namespace string
+	timeout   time.Duration
+	connect   time.Duration
+	secret    []byte
+	password  string // scrubbed from every message we build
+	where     string // the redacted URL, for messages
+	ttl       TTLs
+	br        *breaker
+	log       *slog.Logger
 
 	life     context.Context // cancelled by Close: ends the warm-up and in-flight dials
 	stop     context.CancelFunc
@@ -89,17 +90,18 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 		return nil, err
 	}
 	r := &Redis{
-		prefix:   cfg.Namespace + ":" + KeyVersion + ":",
-		timeout:  cfg.Timeout,
-		connect:  cfg.ConnectTimeout,
-		password: opts.Password,
-		where:    redactURL(cfg.URL),
-		ttl:      cfg.TTL,
-		br:       newBreaker(3, 500*time.Millisecond, 15*time.Second),
-		log:      cfg.Log,
-		ready:    make(chan struct{}),
-		kinds:    map[Kind]KindStats{},
-		warned:   map[error]bool{},
+		prefix:    cfg.Namespace + ":" + KeyVersion + ":",
+		namespace: cfg.Namespace,
+		timeout:   cfg.Timeout,
+		connect:   cfg.ConnectTimeout,
+		password:  opts.Password,
+		where:     redactURL(cfg.URL),
+		ttl:       cfg.TTL,
+		br:        newBreaker(3, 500*time.Millisecond, 15*time.Second),
+		log:       cfg.Log,
+		ready:     make(chan struct{}),
+		kinds:     map[Kind]KindStats{},
+		warned:    map[error]bool{},
 	}
 	if cfg.Secret != "" {
 		r.secret = []byte(cfg.Secret)
