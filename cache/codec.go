@@ -26,21 +26,33 @@ const (
 	compressMin = 512
 )
 
-// Size limits for one decoded value, per kind. A value that would decode to more is rejected
-// before it is decompressed (the zstd decoder stops at the limit), so a 17-byte zstd frame
-// that declares 1 GiB costs nothing. The limits are far above real answers and are enforced on
-// Set too, so nothing this server writes can be rejected by its readers:
-//   - completion: num_predict bounds an answer to a few hundred tokens (a few KiB); 1 MiB.
-//   - action: a rewritten function or file from the big model, rarely above 100 KiB; 1 MiB.
+// Size limits for one decoded value, per kind: what Redis holds is untrusted, so a reader
+// accepts no more than a real answer of that kind can be. A value that would decode to more is
+// rejected before it is decompressed (the zstd decoder stops at the limit), so a 17-byte zstd
+// frame that declares 1 GiB costs nothing. The limits are enforced on Set too, so nothing this
+// server writes can be rejected by its readers:
+//   - completion: numPredict is at most 4096 tokens (config) and code averages 3-4 bytes a
+//     token; 16 bytes a token (the longest vocabulary entries are runs of whitespace) gives
+//     64 KiB. A longer answer is not shared (Set refuses it), it is still shown and kept in
+//     memory.
+//   - action: code-action edits from the big model, a rewritten function or file (the big
+//     model's context bounds it, rarely above 100 KiB); 1 MiB.
 //   - embedding: 4 bytes a dimension; 64 KiB is 16384 dimensions, 4× the largest common
 //     embedders (4096).
 //
 // Unknown kinds get the largest limit.
 var valueLimits = map[Kind]int{
-	KindCompletion: 1 << 20,
+	KindCompletion: maxPredictTokens * maxBytesPerToken,
 	KindAction:     1 << 20,
 	KindEmbedding:  64 << 10,
 }
+
+// maxPredictTokens is config's upper bound for numPredict; maxBytesPerToken a generous bound
+// on the bytes one generated token decodes to.
+const (
+	maxPredictTokens = 4096
+	maxBytesPerToken = 16
+)
 
 const defaultValueLimit = 1 << 20
 

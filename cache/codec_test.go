@@ -47,7 +47,7 @@ func TestDecodeValueBounded(t *testing.T) {
 		"garbage zstd":          {[]byte{encZstd, 1, 2, 3, 4, 5}, ErrCorruptValue},
 		"truncated zstd":        {encodeValue(bytes.Repeat([]byte("abc"), 400), key, nil)[:20], ErrCorruptValue},
 		"truncated signature":   {[]byte{encRaw | flagSigned, 1, 2}, ErrCorruptValue},
-		"raw over limit":        {append([]byte{encRaw}, make([]byte, 1<<20+1)...), ErrValueTooLarge},
+		"raw over limit":        {append([]byte{encRaw}, make([]byte, ValueLimit(KindCompletion)+1)...), ErrValueTooLarge},
 		"zstd over limit (2MB)": {encodeValue(make([]byte, 2<<20), key, nil), ErrValueTooLarge},
 	} {
 		var err error
@@ -77,9 +77,13 @@ func TestDecodeValueBounded(t *testing.T) {
 			}
 		}
 	}
-	// A compressible value over the embedding limit but under the completion limit.
-	if _, err := decodeValue(encodeValue(make([]byte, 100<<10), key, nil), key, nil, ValueLimit(KindEmbedding)); !errors.Is(err, ErrValueTooLarge) {
-		t.Errorf("100 KiB embedding: %v", err)
+	// A compressible 100 KiB value: under the action limit, over the completion and embedding
+	// limits (more than numPredict's 4096 tokens can produce).
+	big := encodeValue(make([]byte, 100<<10), key, nil)
+	for kind, want := range map[Kind]error{KindAction: nil, KindCompletion: ErrValueTooLarge, KindEmbedding: ErrValueTooLarge} {
+		if _, err := decodeValue(big, key, nil, ValueLimit(kind)); !errors.Is(err, want) {
+			t.Errorf("100 KiB %s: %v, want %v", kind, err, want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -272,5 +273,32 @@ func TestRedisCallerCancellationIsNotAFailure(t *testing.T) {
 	}
 	if st := fast.Stats(); st.Breaker != "open" || st.Errors != 3 {
 		t.Fatalf("tier timeouts: %+v, want 3 errors and the breaker open", st)
+	}
+}
+
+// TestRedisCompletionLimit: a completion is at most numPredict (4096) tokens, so a 100 KiB
+// completion in Redis is not a real answer: planted by another client it is a counted miss,
+// and Set refuses to write one. A code-action answer of that size (an edit to a file) is
+// shared.
+func TestRedisCompletionLimit(t *testing.T) {
+	srv := redistest.Start(t)
+	r := newRedisCfg(t, cache.RedisConfig{URL: srv.URL(), Timeout: 2 * time.Second})
+	h := cache.Key("prompt")
+	big := bytes.Repeat([]byte("\tx := f(x)\n"), 100<<10/11) // ~100 KiB of code
+	if err := r.Set(bg(), cache.KindCompletion, h, big); !errors.Is(err, cache.ErrValueTooLarge) {
+		t.Fatalf("Set of a %d-byte completion: %v, want ErrValueTooLarge", len(big), err)
+	}
+	if err := r.Set(bg(), cache.KindAction, h, big); err != nil {
+		t.Fatalf("Set of a %d-byte action: %v", len(big), err)
+	}
+	if v, ok, err := r.Get(bg(), cache.KindAction, h); !ok || err != nil || !bytes.Equal(v, big) {
+		t.Fatalf("action round trip: ok=%v err=%v", ok, err)
+	}
+	plant(t, srv, r.Key(cache.KindCompletion, h), append([]byte{0}, big...))
+	if v, ok, err := r.Get(bg(), cache.KindCompletion, h); ok || err != nil {
+		t.Fatalf("planted %d-byte completion: %d bytes, ok=%v err=%v; want a miss", len(big), len(v), ok, err)
+	}
+	if st := r.Stats(); st.Corrupt != 1 || st.Errors != 0 {
+		t.Fatalf("stats = %+v, want the planted completion counted as corrupt", st)
 	}
 }
