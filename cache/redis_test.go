@@ -197,7 +197,7 @@ func TestParseRedisURL(t *testing.T) {
 			t.Errorf("%s: err %v", tc.url, err)
 			continue
 		}
-		if err == nil && (len(o.Addrs) != tc.addrs || o.MasterName != tc.master || (o.TLSConfig != nil) != tc.tls || o.MaxRetries != -1 || !o.ContextTimeoutEnabled) {
+		if err == nil && (len(o.Addrs) != tc.addrs || o.MasterName != tc.master || (o.TLSConfig != nil) != tc.tls || o.MaxRetries != -1 || !o.ContextTimeoutEnabled || o.Protocol != 2) {
 			t.Errorf("%s: %+v", tc.url, o)
 		}
 	}

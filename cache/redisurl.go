@@ -50,8 +50,16 @@ func ParseRedisURL(raw string, timeout time.Duration) (*redis.UniversalOptions, 
 		MaxRetries:            -1, // go-redis: -1 disables retries (0 means 3)
 		MaxRedirects:          1,
 		DisableIdentity:       true,
-		PoolSize:              16,
-		MinIdleConns:          2,
+		// RESP2: mimi uses no RESP3 feature (push, client-side caching), and on RESP3 go-redis
+		// (v9.23) peeks a connection's socket before its first command for push frames. Over
+		// TLS the socket of a connection never used yet holds the server's post-handshake
+		// session tickets: go-redis reads them as a push frame and blocks up to 50 ms for RESP
+		// bytes that never come, so the first lookup on every such connection (pre-dialed idle
+		// ones, dials a timed-out lookup left behind) failed its 30 ms budget and counted
+		// against the breaker: a false warning at start on a slow or loaded TLS link.
+		Protocol:     2,
+		PoolSize:     16,
+		MinIdleConns: 2,
 	}
 	for _, h := range strings.Split(u.Host, ",") {
 		if !strings.Contains(h, ":") {
