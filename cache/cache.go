@@ -30,11 +30,13 @@ type Cache interface {
 
 // Stats per kind; a tiered cache adds one Stats per tier.
 type Stats struct {
-	Kinds   map[Kind]KindStats `json:"kinds"`
-	Keys    int                `json:"keys"`
-	Bytes   int64              `json:"bytes"`
-	Errors  uint64             `json:"errors,omitempty"`  // backend failures (counted as misses)
-	Skipped uint64             `json:"skipped,omitempty"` // lookups not tried: breaker open
+	Kinds  map[Kind]KindStats `json:"kinds"`
+	Keys   int                `json:"keys"`
+	Bytes  int64              `json:"bytes"`
+	Errors uint64             `json:"errors,omitempty"` // backend failures (counted as misses)
+	// Skipped counts lookups that got no verdict from the backend: not tried (breaker open),
+	// or out of time waiting for a connection being made (start-up, a dial in progress).
+	Skipped uint64 `json:"skipped,omitempty"`
 	// Corrupt counts stored values that could not be used (undecodable, too large, not a
 	// string): misses, overwritten by the next answer.
 	Corrupt uint64 `json:"corrupt,omitempty"`

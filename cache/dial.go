@@ -27,6 +27,8 @@ import (
 // out while waiting for it would otherwise hide the reason (certificate, refused, …).
 func (r *Redis) dialer(tlsCfg *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		r.dialing.Add(1) // lookups that time out meanwhile wait for it: Redis.connecting
+		defer r.dialing.Add(-1)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.connect)
 		defer cancel()
 		defer context.AfterFunc(r.life, cancel)()
@@ -83,27 +85,42 @@ func dial(ctx context.Context, network, addr string, tlsCfg *tls.Config, connect
 // find a ready connection instead of spending their 30 ms on a dial and a handshake (go-redis
 // also dials MinIdleConns idle connections at start; this adds the HELLO/AUTH round trip and,
 // for a cluster, the slot map and a connection per master). It ends at Close.
+//
+// Each round trip has the operation's read timeout (go-redis applies it to the HELLO and the
+// PING), so on a loaded machine one answer can be late: a timeout is tried again until the
+// warm-up's own deadline, since lookups that time out meanwhile are not counted against Redis
+// (Redis.connecting) and a warm-up failed for one late answer would make them count.
 func (r *Redis) warm() {
 	defer close(r.ready)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.life, 2*r.connect+r.timeout)
 	defer cancel()
 	var err error
-	if cc, ok := r.client.(*redis.ClusterClient); ok {
-		err = cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() })
-	} else {
-		err = r.client.Ping(ctx).Err()
+	for {
+		if cc, ok := r.client.(*redis.ClusterClient); ok {
+			err = cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() })
+		} else {
+			err = r.client.Ping(ctx).Err()
+		}
+		if err == nil || !isTimeout(err) || ctx.Err() != nil || r.dialErr.Load() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(r.timeout):
+		}
 	}
 	r.readyErr = err
 	if err != nil {
-		r.log.Debug("redis warm-up failed; lookups miss until it answers", "redis", r.where, "err", r.scrub(err.Error()))
+		r.log.Debug("redis warm-up failed", "redis", r.where, "err", r.scrub(err.Error()))
 		return
 	}
 	r.log.Debug("redis ready", "redis", r.where, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // WaitReady waits for the start-up warm-up and returns its result: nil when connections are
-// ready. Lookups never wait for it; writes do (Set).
+// ready. Lookups never wait for it (one that times out before it ends is skipped, not a
+// failure: Redis.connecting); writes do (Set).
 func (r *Redis) WaitReady(ctx context.Context) error {
 	select {
 	case <-r.ready:

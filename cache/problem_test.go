@@ -115,7 +115,7 @@ func TestProblemHints(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.pause {
-				paused.Pause(t, 3*time.Second)
+				paused.Pause(t, 5*time.Second) // the warm-up tries for 2 s, then lookups time out
 			}
 			r, err := cache.NewRedis(cache.RedisConfig{URL: tc.url})
 			if err != nil {

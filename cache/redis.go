@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,10 @@ var errCallerGaveUp = errors.New("redis operation abandoned by its caller")
 
 // errTierTimeout is the cause of the tier's own per-operation deadline.
 var errTierTimeout = errors.New("redis operation exceeded the tier timeout")
+
+// errConnecting marks an operation that ran out of time for want of a connection (the start-up
+// warm-up, or a dial in progress): a miss counted as skipped, not a verdict on Redis (connecting).
+var errConnecting = errors.New("redis operation timed out waiting for a connection being made")
 
 // RedisConfig configures the shared tier.
 type RedisConfig struct {
@@ -56,9 +61,10 @@ type Redis struct {
 
 	life     context.Context // cancelled by Close: ends the warm-up and in-flight dials
 	stop     context.CancelFunc
-	ready    chan struct{} // closed when the warm-up has ended
-	readyErr error         // the warm-up's result, set before ready is closed
-	dialErr  atomic.Pointer[error]
+	ready    chan struct{}         // closed when the warm-up has ended
+	readyErr error                 // the warm-up's result, set before ready is closed
+	dialErr  atomic.Pointer[error] // the last dial's error; nil once a dial succeeds
+	dialing  atomic.Int32          // dials in progress
 	problem  atomic.Pointer[Problem]
 
 	mu         sync.Mutex
@@ -129,7 +135,7 @@ func (r *Redis) count(kind Kind, hit bool, err error) {
 	defer r.mu.Unlock()
 	st := r.kinds[kind]
 	switch {
-	case errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, errConnecting):
 		r.skipped++
 		st.Misses++
 	case errors.Is(err, errCallerGaveUp): // a miss, but not Redis's failure
@@ -185,6 +191,7 @@ func (r *Redis) reject(kind Kind, key string, err error) {
 // against the breaker: an error, or the tier's own deadline. A caller that gave up (cancelled,
 // or its own earlier deadline passed) says nothing about Redis: typing fast cancels
 // completions while their GET is in flight, and that must not switch a healthy Redis off.
+// Nor does an operation that ran out of time waiting for a connection being made (connecting).
 func (r *Redis) do(ctx context.Context, op func(ctx context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", errCallerGaveUp, err) // not even tried: keep the probe slot
@@ -208,6 +215,9 @@ func (r *Redis) do(ctx context.Context, op func(ctx context.Context) error) erro
 	case callerGaveUp(ctx, octx, start.Add(r.timeout), err):
 		r.br.abandon(probe)
 		return fmt.Errorf("%w: %w", errCallerGaveUp, err)
+	case r.connecting(octx, err):
+		r.br.abandon(probe)
+		return fmt.Errorf("%w: %w", errConnecting, err)
 	}
 	if r.br.failure(probe) {
 		p := r.newProblem(err)
@@ -233,6 +243,31 @@ func callerGaveUp(parent, octx context.Context, tierDeadline time.Time, err erro
 	return false
 }
 
+// connecting reports whether op timed out for want of a connection rather than because Redis
+// was slow to answer: during the start-up warm-up (no connection made and checked yet: with a
+// remote or TLS Redis the first dial takes longer than a lookup's budget, and every lookup made
+// meanwhile would count as a failure, trip the breaker and warn at every editor start), or
+// after it while a dial is in progress and the command never got a connection (go-redis then
+// returns the context's error; a command that waited on a connection for Redis's answer gets a
+// socket timeout, which counts). Neither is a verdict: the dial gives one. Unless a dial has
+// failed since the last one that succeeded: Redis's failure is then known and the timeout
+// counts, so a wrong address, a TLS error or a firewall that drops packets still trips the
+// breaker and is reported with the dial's error.
+func (r *Redis) connecting(octx context.Context, err error) bool {
+	if !isTimeout(err) && context.Cause(octx) != errTierTimeout {
+		return false
+	}
+	if r.dialErr.Load() != nil {
+		return false
+	}
+	select {
+	case <-r.ready:
+		return r.dialing.Load() > 0 && errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, os.ErrDeadlineExceeded)
+	default:
+		return true // still warming up
+	}
+}
+
 func isTimeout(err error) bool {
 	var te interface{ Timeout() bool }
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
@@ -244,7 +279,9 @@ func isWrongType(err error) bool {
 }
 
 // Get reads one value. What Redis holds is untrusted: a value that does not decode, is too
-// large or (with a secret) is not signed for this key is a miss, counted in Stats.
+// large or (with a secret) is not signed for this key is a miss, counted in Stats. Get does not
+// wait for the warm-up: on a local Redis the connection is there within the budget; on a slow
+// link the lookup misses (counted as skipped, not as a failure: connecting).
 func (r *Redis) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
 	rkey := r.Key(kind, key)
 	var raw []byte
