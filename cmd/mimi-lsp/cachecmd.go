@@ -22,8 +22,11 @@ func cacheCmd(ctx context.Context, cfg config.Config, args []string, stdout, std
 		fmt.Fprintln(stderr, "mimi-lsp cache: no shared cache configured (set MIMI_REDIS_URL or --redis-url); the memory tier lives and dies with each server process")
 		return 2
 	}
-	// The CLI is not on the completion path: allow a generous timeout per operation.
-	r, err := cache.NewRedis(cache.RedisConfig{URL: cfg.RedisURL, Timeout: 5 * time.Second, Namespace: cfg.RedisNamespace})
+	// The CLI is not on the completion path: allow a generous timeout per operation. The
+	// connect timeout is the configured one (a remote TLS Redis may need more than the
+	// default). No cacheSecret: stats and clear count and delete keys, they never read values.
+	r, err := cache.NewRedis(cache.RedisConfig{URL: cfg.RedisURL, Timeout: 5 * time.Second,
+		ConnectTimeout: cfg.RedisConnectTimeout, Namespace: cfg.RedisNamespace})
 	if err != nil {
 		fmt.Fprintf(stderr, "mimi-lsp cache: %v\n", err)
 		return 2
