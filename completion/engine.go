@@ -209,11 +209,12 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	if v, tier, err := c.GetTier(ctx, cache.KindCompletion, p.Key); err != nil {
 		e.log.Debug("cache lookup failed; asking the model", "err", err)
 	} else if tier != "" {
-		res.Text, res.Source = string(v), SourceMemory
+		// A shared Redis is untrusted, and its values are copied into the memory tier: whatever
+		// is stored, the answer obeys the shape rules this request applies to a model answer
+		// (our own answers already do, so this changes nothing for them).
+		res.Text, res.Source = sanitizeShared(string(v), p.pp), SourceMemory
 		if tier == cache.TierRedis {
-			// A shared Redis is untrusted: whatever is stored there, the answer obeys the
-			// shape rules this request would have applied to a model answer.
-			res.Text, res.Source = sanitizeShared(res.Text, p.pp), SourceRedis
+			res.Source = SourceRedis
 		}
 		e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 		return res, nil

@@ -282,5 +282,11 @@ func equalLines(a, b []string) bool {
 // line mid-line, at most MaxLines lines — so a value planted in a shared Redis cannot put a
 // screenful of text into the editor. (The rest of the pipeline already ran when it was stored.)
 func sanitizeShared(s string, c *ppContext) string {
+	// Editors also break lines at a lone \r; and limitLines does not count leading line breaks,
+	// so a run of them is cut to one.
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	if body := strings.TrimLeft(s, "\n"); len(s)-len(body) > 1 {
+		s = "\n" + body
+	}
 	return limitLines(singleLineFilter(s, c), c)
 }
