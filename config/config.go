@@ -125,6 +125,9 @@ func (c Config) Validate() error {
 	if c.Timeout <= 0 || c.ConnectTimeout <= 0 {
 		bad("timeout/connectTimeout", "must be positive")
 	}
+	if c.Timeout > 5*time.Minute || c.ConnectTimeout > time.Minute {
+		bad("timeout/connectTimeout", "%s/%s is too long (at most 5m/1m)", c.Timeout, c.ConnectTimeout)
+	}
 	if c.KeepAlive < 0 {
 		bad("keepAlive", "must not be negative")
 	}

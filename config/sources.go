@@ -35,6 +35,11 @@ func (c *Config) Get(f Field) string {
 	return fmt.Sprint(reflect.ValueOf(c).Elem().Field(f.index).Interface())
 }
 
+// Copy sets the field to its value in from.
+func (c *Config) Copy(f Field, from Config) {
+	reflect.ValueOf(c).Elem().Field(f.index).Set(reflect.ValueOf(from).Field(f.index))
+}
+
 // Set parses s into the field.
 func (c *Config) Set(f Field, s string) error {
 	v := reflect.ValueOf(c).Elem().Field(f.index)

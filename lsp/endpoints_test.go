@@ -31,10 +31,15 @@ func TestLockedEndpointsIgnoreClientHosts(t *testing.T) {
 	t.Cleanup(func() { b.Close() })
 	go srv.Serve(context.Background(), a, a)
 	c := lsptest.New(b, b)
-	if _, err := c.Initialize(ctx(t), "file:///work", nil, map[string]any{"ollamaHost": "http://attacker.example:11434"}); err != nil {
+	// The server's own host written another way is no change; numParallel is process-wide.
+	sameHost := strings.TrimPrefix(f.URL, "http://")
+	if _, err := c.Initialize(ctx(t), "file:///work", nil, map[string]any{"ollamaHost": sameHost, "numParallel": 64}); err != nil {
 		t.Fatal(err)
 	}
-	_ = c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"redisURL": "redis://attacker.example:6379"}})
+	for range 3 { // clients that resend every setting on each change get one message
+		_ = c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{
+			"ollamaHost": "http://attacker.example:11434", "redisURL": "redis://attacker.example:6379", "cacheSecret": "x"}})
+	}
 	uri := "file:///work/add.go"
 	_ = c.DidOpen(uri, "go", goDoc)
 	var list lsptest.CompletionList
@@ -44,12 +49,35 @@ func TestLockedEndpointsIgnoreClientHosts(t *testing.T) {
 	if len(list.Items) != 1 || f.Calls.Load() != 1 {
 		t.Fatalf("completion did not go to the server's own Ollama: %+v (fake calls %d)", list, f.Calls.Load())
 	}
-	msgs := c.Notifications("window/showMessage")
-	joined := ""
-	for _, m := range msgs {
-		joined += string(m.Params)
+	var msgs []string
+	for _, m := range c.Notifications("window/showMessage") {
+		msgs = append(msgs, string(m.Params))
 	}
-	if !strings.Contains(joined, "ollamaHost") || !strings.Contains(joined, "redisURL") || !strings.Contains(joined, "--allow-remote") {
-		t.Fatalf("refusals not reported: %s", joined)
+	if len(msgs) != 2 {
+		t.Fatalf("want one refusal at initialize and one for the repeated settings, got %d: %v", len(msgs), msgs)
+	}
+	if strings.Contains(msgs[0], "ollamaHost") || !strings.Contains(msgs[0], "numParallel") {
+		t.Fatalf("initialize refusal = %s; want numParallel refused and the same host accepted", msgs[0])
+	}
+	for _, k := range []string{"ollamaHost", "redisURL", "cacheSecret", "--allow-remote"} {
+		if !strings.Contains(msgs[1], k) {
+			t.Fatalf("refusal does not name %s: %s", k, msgs[1])
+		}
+	}
+}
+
+// TestNotificationsAfterExitAreDropped: a didChangeConfiguration that arrives after exit must
+// not reconfigure (and so re-acquire clients for) a session that is gone.
+func TestNotificationsAfterExitAreDropped(t *testing.T) {
+	f := newFake(t, "x")
+	s := start(t, f.URL, nil)
+	s.init(t)
+	_ = s.c.Notify("exit", nil)
+	_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"numCtx": 1}})
+	if code := waitCode(t, s); code != 1 {
+		t.Fatalf("exit code %d", code)
+	}
+	if msgs := s.c.Notifications("window/showMessage"); len(msgs) != 0 {
+		t.Fatalf("a notification after exit was handled: %v", msgs)
 	}
 }

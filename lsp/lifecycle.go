@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.lsp.dev/jsonrpc2"
@@ -155,26 +156,29 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 	}
 }
 
-// lockEndpoints undoes client changes to the hosts the server talks to, and to the
-// process-wide model concurrency, when the session comes over an unauthenticated socket
-// (Options.LockEndpoints), and says so once.
+// lockedKeys are the settings a client of an unauthenticated TCP socket may not change: where
+// the server sends code (Ollama, Redis), what it shares them under, and the process-wide
+// resources every session uses (each Redis setting makes a new client).
+var lockedKeys = []string{"ollamaHost", "connectTimeout", "redisURL", "redisNamespace", "redisTimeout",
+	"redisConnectTimeout", "cacheSecret", "numParallel"}
+
+// lockEndpoints undoes client changes to lockedKeys when the session comes over an
+// unauthenticated socket (Options.LockEndpoints), and says so once.
 func (s *Server) lockEndpoints(ctx context.Context, prev config.Config, cfg *config.Config) {
 	if !s.opts.LockEndpoints {
 		return
 	}
 	var refused []string
-	if !sameHost(cfg.OllamaHost, prev.OllamaHost) {
-		refused = append(refused, "ollamaHost")
+	for _, f := range config.Fields() {
+		if !slices.Contains(lockedKeys, f.JSON) || cfg.Get(f) == prev.Get(f) {
+			continue
+		}
+		if f.JSON != "ollamaHost" || !sameHost(cfg.OllamaHost, prev.OllamaHost) {
+			refused = append(refused, f.JSON)
+		}
+		cfg.Copy(f, prev)
 	}
 	cfg.OllamaHost = prev.OllamaHost
-	if cfg.RedisURL != prev.RedisURL {
-		cfg.RedisURL = prev.RedisURL
-		refused = append(refused, "redisURL")
-	}
-	if cfg.NumParallel != prev.NumParallel {
-		cfg.NumParallel = prev.NumParallel
-		refused = append(refused, "numParallel")
-	}
 	if len(refused) > 0 {
 		s.showOnce(ctx, "locked:"+strings.Join(refused, ","), protocol.MessageTypeWarning, "mimi-lsp: "+strings.Join(refused, ", ")+
 			" cannot be set by a client over TCP (start the server with --allow-remote to allow it); keeping the server's value")

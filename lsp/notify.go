@@ -36,44 +36,48 @@ func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageT
 func (s *Server) clearProblems() {
 	s.mu.Lock()
 	for k := range s.notified {
-		if k != "config" && k != keyProblem {
+		if k != "config" {
 			delete(s.notified, k)
 		}
 	}
 	s.mu.Unlock()
 }
 
-// keyProblem is the showOnce key of Service.Problem: it stays shown while the problem lasts
-// (a completion that succeeds through the memory tier does not clear it).
-const keyProblem = "service-problem"
+// problemQuiet is how long a shared dependency must stay healthy before the same failure is
+// shown again: a flaky Redis that trips its breaker every few seconds gives one message, not a
+// stream. A different failure is shown at once, but not twice within problemRepeat.
+const (
+	problemQuiet  = 5 * time.Minute
+	problemRepeat = time.Minute
+)
 
-// problemQuiet is how long a shared dependency must stay healthy before a new failure is shown
-// again: a flaky Redis that trips its breaker every few seconds gives one message, not a stream.
-const problemQuiet = 5 * time.Minute
-
-// checkProblem tells the user once about a failing shared dependency, and again only after it
-// had recovered for problemQuiet and then failed anew.
+// checkProblem tells the user about a failing shared dependency: once per problem, again after
+// it had recovered for problemQuiet, and when it fails differently.
 func (s *Server) checkProblem(ctx context.Context) {
 	now := s.now()
-	if err := s.svc.Problem(); err != nil {
-		s.mu.Lock()
-		s.problemOKSince = time.Time{}
-		s.mu.Unlock()
-		if s.showOnce(ctx, keyProblem, protocol.MessageTypeWarning, "mimi-lsp: "+err.Error()) {
-			s.log.Warn("shared dependency failing", "err", err)
-		}
-		return
-	}
+	err := s.svc.Problem()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.notified[keyProblem] {
+	if err == nil {
+		if s.problemShown != "" {
+			if s.problemOKSince.IsZero() {
+				s.problemOKSince = now
+			}
+			if now.Sub(s.problemOKSince) >= problemQuiet {
+				s.problemShown, s.problemOKSince = "", time.Time{}
+			}
+		}
+		s.mu.Unlock()
 		return
 	}
-	if s.problemOKSince.IsZero() {
-		s.problemOKSince = now
+	s.problemOKSince = time.Time{}
+	msg := "mimi-lsp: " + err.Error()
+	show := s.problemShown == "" || (msg != s.problemShown && now.Sub(s.problemAt) >= problemRepeat)
+	if show {
+		s.problemShown, s.problemAt = msg, now
 	}
-	if now.Sub(s.problemOKSince) >= problemQuiet {
-		delete(s.notified, keyProblem)
-		s.problemOKSince = time.Time{}
+	s.mu.Unlock()
+	if show {
+		s.log.Warn("shared dependency failing", "err", err)
+		s.show(ctx, protocol.MessageTypeWarning, msg)
 	}
 }

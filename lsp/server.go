@@ -70,7 +70,9 @@ type Server struct {
 	latest   map[string]*call // per document+method: the newest completion request
 	wg       sync.WaitGroup
 	notified map[string]bool // problems already shown to the user (by kind)
-	// problemOKSince is when Service.Problem last turned healthy after being shown.
+	// The last Service.Problem shown, when, and since when it has been healthy.
+	problemShown   string
+	problemAt      time.Time
 	problemOKSince time.Time
 	now            func() time.Time
 }

@@ -43,6 +43,7 @@ func (c *Call) SetIdle(idle bool) bool {
 		if q := s.models[t.model]; q != nil {
 			s.abandonIdleLocked(q)
 		}
+		s.dispatchAllLocked() // an idle completion no longer holds embedding batches back
 		s.mu.Unlock()
 	}
 	c.mu.Lock()

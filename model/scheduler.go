@@ -33,10 +33,11 @@ type Scheduler struct {
 	log   *slog.Logger
 	event func(ev string, t *ticket) // tests: called with mu held
 
-	mu     sync.Mutex
-	limit  int
-	seq    uint64
-	models map[string]*queue
+	mu                 sync.Mutex
+	limit              int
+	seq                uint64
+	completionsStarted uint64 // completions admitted so far (embedding batches count them)
+	models             map[string]*queue
 }
 
 // queue is one model's calls: those running and those waiting, best first.
@@ -55,6 +56,8 @@ type ticket struct {
 	cancel   context.CancelCauseFunc // ends the context the call runs (or waits) with
 	ready    chan struct{}           // closed when admitted
 	admitted bool
+	// completionsAtQueue is Scheduler.completionsStarted when the ticket was created.
+	completionsAtQueue uint64
 }
 
 // errAbandoned is the cause of a call cancelled because nobody wanted it and another call waited.
@@ -149,6 +152,7 @@ func (s *Scheduler) admit(ctx context.Context, call *Call, modelName string) (co
 	s.mu.Lock()
 	s.seq++
 	t.seq = s.seq
+	t.completionsAtQueue = s.completionsStarted
 	q := s.models[modelName]
 	if q == nil {
 		q = &queue{running: map[*ticket]struct{}{}}
@@ -204,6 +208,9 @@ func (s *Scheduler) doneFunc(q *queue, t *ticket) func() {
 }
 
 func (s *Scheduler) startLocked(q *queue, t *ticket) {
+	if t.task == TaskCompletion {
+		s.completionsStarted++
+	}
 	t.admitted = true
 	q.running[t] = struct{}{}
 	s.emit("admitted", t)
@@ -232,13 +239,17 @@ func (s *Scheduler) dispatchAllLocked() {
 // memory, makes it wait for a model swap. Embedding batches therefore start only while no
 // completion runs or waits on this server. (Completions never wait for embeddings: a batch
 // already running is not interrupted, and it is one batch.)
+//
+// So that steady typing cannot hold indexing back forever, a completion nobody wants any more
+// (idle, in its grace period) does not hold a batch back, and a batch that has seen
+// maxYield completions start while it waited goes next regardless.
 func (s *Scheduler) yieldsLocked(t *ticket) bool {
-	if t.task != TaskEmbed {
+	if t.task != TaskEmbed || s.completionsStarted-t.completionsAtQueue >= maxYield {
 		return false
 	}
 	for _, q := range s.models {
 		for r := range q.running {
-			if r.task == TaskCompletion {
+			if r.task == TaskCompletion && !r.call.isIdle() {
 				return true
 			}
 		}
@@ -248,6 +259,9 @@ func (s *Scheduler) yieldsLocked(t *ticket) bool {
 	}
 	return false
 }
+
+// maxYield bounds how many completions an embedding batch lets go first.
+const maxYield = 8
 
 func (s *Scheduler) removeLocked(q *queue, t *ticket) {
 	if i := slices.Index(q.waiting, t); i >= 0 {

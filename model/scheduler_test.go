@@ -444,3 +444,63 @@ func TestEmbeddingYieldsToCompletionsOfOtherModels(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEmbeddingIsNotStarvedByTyping: while the user types, a new completion is always running
+// or waiting; a batch still goes after maxYield completions, and an idle completion (nobody wants
+// it) does not hold a batch back.
+func TestEmbeddingIsNotStarvedByTyping(t *testing.T) {
+	g := newGated()
+	s := newWatched(g, 1)
+	bg := context.Background()
+	const fim, embed = "fim", "embed"
+	first := s.call(bg, NewCall(TaskCompletion), fim, "completion-0")
+	running := g.next(t)
+	batch := s.call(bg, NewCall(TaskEmbed), embed, "batch")
+	s.waitLoad(t, embed, Load{Waiting: 1})
+	results := []<-chan error{first}
+	var started []string
+	for i := 1; ; i++ {
+		// The next keystroke's completion waits before the previous one ends.
+		results = append(results, s.call(bg, NewCall(TaskCompletion), fim, fmt.Sprintf("completion-%d", i)))
+		s.waitLoad(t, fim, Load{Running: 1, Waiting: 1})
+		close(running.release)
+		running = g.next(t)
+		started = append(started, running.name)
+		if running.name == "batch" {
+			break
+		}
+		if i > 2*maxYield {
+			t.Fatalf("batch still waiting after %d completions: %v", i, started)
+		}
+	}
+	t.Logf("started while the batch waited: %s", strings.Join(started, ", "))
+	close(running.release) // the batch
+	if err := wait(t, batch); err != nil {
+		t.Fatal(err)
+	}
+	last := g.next(t) // the completion that waited behind the batch's start
+	close(last.release)
+	for _, r := range results {
+		if err := wait(t, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// An idle running completion does not hold a batch back.
+	c := NewCall(TaskCompletion)
+	idle := s.call(bg, c, fim, "idle-completion")
+	ic := g.next(t)
+	b2 := s.call(bg, NewCall(TaskEmbed), embed, "batch-2")
+	s.waitLoad(t, embed, Load{Waiting: 1})
+	c.SetIdle(true)
+	if got := g.next(t); got.name != "batch-2" {
+		t.Fatalf("next = %s, want batch-2 once the completion is idle", got.name)
+	} else {
+		close(got.release)
+	}
+	close(ic.release)
+	_ = wait(t, idle)
+	if err := wait(t, b2); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@
 package wiring
 
 import (
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ type Wiring struct {
 	// server in one place, so the per-model limit holds across sessions.
 	schedulers map[string]*schedRef
 	closing    sync.WaitGroup // released tiers flushing their writes before their client closes
+	closed     bool           // Close ran: nothing new is built, lingering releases do nothing
 	linger     *time.Duration // tests: overrides lingerFor
 }
 
@@ -49,11 +51,15 @@ type schedRef struct {
 	linger *time.Timer
 }
 
+var errClosed = errors.New("mimi-lsp is shutting down")
+
 // lingerFor is how long a tier or scheduler nobody holds stays open: a model call started on it
 // before the release (it keeps the request's deadline, at most cfg.Timeout) still writes its
 // answer to the cache and finishes on its connection; a session switching back meanwhile
 // reuses it.
-func lingerFor(cfg config.Config) time.Duration { return cfg.Timeout + time.Second }
+func lingerFor(cfg config.Config) time.Duration {
+	return min(cfg.Timeout, 30*time.Second) + time.Second
+}
 
 // New builds the process-wide pieces for cfg.
 func New(cfg config.Config, log *slog.Logger) *Wiring {
@@ -103,7 +109,7 @@ func (w *Wiring) releaseTier(r *tierRef, linger time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r.refs--
-	if r.refs > 0 || r.pinned || w.tiers[r.id] != r {
+	if r.refs > 0 || r.pinned || w.closed || w.tiers[r.id] != r {
 		return
 	}
 	if r.linger != nil {
@@ -111,7 +117,7 @@ func (w *Wiring) releaseTier(r *tierRef, linger time.Duration) {
 	}
 	r.linger = time.AfterFunc(w.lingerOr(linger), func() {
 		w.mu.Lock()
-		last := r.refs <= 0 && !r.pinned && w.tiers[r.id] == r
+		last := r.refs <= 0 && !r.pinned && !w.closed && w.tiers[r.id] == r
 		if last {
 			delete(w.tiers, r.id)
 			w.closing.Add(1)
@@ -143,6 +149,9 @@ func (w *Wiring) tierRef(cfg config.Config) (*tierRef, error) {
 		cfg.RedisConnectTimeout.String() + "|" + cache.Key("cacheSecret", cfg.CacheSecret)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errClosed
+	}
 	if r, ok := w.tiers[id]; ok {
 		return r, nil
 	}
@@ -200,7 +209,7 @@ func (w *Wiring) releaseScheduler(r *schedRef, linger time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r.refs--
-	if r.refs > 0 || r.pinned || w.schedulers[r.host] != r {
+	if r.refs > 0 || r.pinned || w.closed || w.schedulers[r.host] != r {
 		return
 	}
 	if r.linger != nil {
@@ -208,7 +217,7 @@ func (w *Wiring) releaseScheduler(r *schedRef, linger time.Duration) {
 	}
 	r.linger = time.AfterFunc(w.lingerOr(linger), func() {
 		w.mu.Lock()
-		last := r.refs <= 0 && !r.pinned && w.schedulers[r.host] == r
+		last := r.refs <= 0 && !r.pinned && !w.closed && w.schedulers[r.host] == r
 		if last {
 			delete(w.schedulers, r.host)
 		}
@@ -226,6 +235,9 @@ func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errClosed
+	}
 	if r, ok := w.schedulers[host]; ok {
 		r.s.SetLimit(cfg.NumParallel)
 		return r, nil
@@ -272,6 +284,11 @@ func (w *Wiring) ServerOptions(cfg config.Config, version string) lsp.Options {
 // answers paid for just before exit still reach the shared cache.
 func (w *Wiring) Close(grace time.Duration) {
 	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true // a linger callback that already fired finds nothing to do
 	tiers := make([]*cache.Tiered, 0, len(w.tiers))
 	for _, r := range w.tiers {
 		tiers = append(tiers, r.t)
@@ -286,6 +303,8 @@ func (w *Wiring) Close(grace time.Duration) {
 			r.linger.Stop()
 		}
 	}
+	clear(w.tiers)
+	clear(w.schedulers)
 	w.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
