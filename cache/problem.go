@@ -101,7 +101,7 @@ func hint(err error, timeout time.Duration, namespace string) string {
 	case errors.As(err, &record):
 		return "The server does not speak TLS: use redis:// for it (rediss:// is for TLS servers)."
 	case isNoPerm(err):
-		return fmt.Sprintf("Redis's ACL does not let this user run a command mimi needs: grant GET, GETRANGE, SET, STRLEN, SCAN, UNLINK and PING on the namespace's keys (ACL SETUSER <user> +get +getrange +set +strlen +scan +unlink +ping ~%s:*).", namespace)
+		return fmt.Sprintf("Redis's ACL does not let this user run a command mimi needs: grant GET, GETRANGE, SET, STRLEN, SCAN, UNLINK and PING on the namespace's keys, plus SELECT when the URL names a database and CLUSTER SLOTS for a Cluster (ACL SETUSER <user> +get +getrange +set +strlen +scan +unlink +ping +select +cluster|slots ~%s:*).", namespace)
 	case isAuthError(err):
 		return "Redis refused the credentials: put the AUTH user and password in the URL (redis://user:password@host:port, percent-encoded)."
 	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &dnsErr):

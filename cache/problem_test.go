@@ -111,7 +111,7 @@ func TestProblemHints(t *testing.T) {
 		{"TLS to a plain server", "rediss://:s3cret@" + plain.Addr(), false, "check that the server speaks TLS"},
 		{"plain to a TLS server", "redis://127.0.0.1:" + strings.TrimPrefix(tls.URL(), "rediss://localhost:"), false, "rediss://"},
 		{"slow server", "redis://" + paused.Addr(), true, "raise redisTimeout"},
-		{"ACL denies a command", "redis://mimi:s3cret@" + acl.Addr(), false, "+get +getrange +set +strlen +scan +unlink +ping ~mimi:*"},
+		{"ACL denies a command", "redis://mimi:s3cret@" + acl.Addr(), false, "+get +getrange +set +strlen +scan +unlink +ping +select +cluster|slots ~mimi:*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.pause {

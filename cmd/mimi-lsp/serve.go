@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
@@ -39,6 +40,10 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 	opts.LockEndpoints = !allowRemote
 	log.Info("serving LSP over TCP", "addr", l.Addr().String())
 	go func() { <-ctx.Done(); l.Close() }()
+	// Sessions end (and release their clients) before the deferred w.Close closes what is
+	// shared: a session still answering must not find its Redis client closed under it.
+	var sessions sync.WaitGroup
+	defer sessions.Wait()
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -48,7 +53,9 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 			log.Error("accept failed", "err", err)
 			return 1
 		}
+		sessions.Add(1)
 		go func() {
+			defer sessions.Done()
 			defer c.Close()
 			in, err := refuseHTTP(c)
 			if err != nil {
