@@ -29,6 +29,7 @@ type initializeParams struct {
 		General struct {
 			PositionEncodings []string `json:"positionEncodings"`
 		} `json:"general"`
+		Window windowCapabilities `json:"window"`
 	} `json:"capabilities"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
@@ -42,6 +43,7 @@ type serverCapabilities struct {
 	TextDocumentSync         protocol.TextDocumentSyncOptions `json:"textDocumentSync"`
 	CompletionProvider       *protocol.CompletionOptions      `json:"completionProvider"`
 	InlineCompletionProvider bool                             `json:"inlineCompletionProvider"`
+	ExecuteCommandProvider   *protocol.ExecuteCommandOptions  `json:"executeCommandProvider,omitempty"`
 }
 
 type initializeResult struct {
@@ -76,8 +78,19 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	if err == nil {
 		err = cfg.Validate()
 	}
+	roots := []string{}
+	if rootPath != "" {
+		roots = append(roots, rootPath)
+	}
+	for _, f := range p.WorkspaceFolders {
+		if fp := uriPath(f.URI); fp != "" && !slices.Contains(roots, fp) {
+			roots = append(roots, fp)
+		}
+	}
 	s.mu.Lock()
 	s.enc = enc
+	s.roots = roots
+	s.clientProgress = p.Capabilities.Window.WorkDoneProgress
 	s.root = rootPath
 	if rootPath != "" {
 		s.rootName = filepath.Base(rootPath)
@@ -111,6 +124,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			},
 			CompletionProvider:       &protocol.CompletionOptions{ResolveProvider: false},
 			InlineCompletionProvider: true,
+			ExecuteCommandProvider:   s.commands(),
 		},
 		ServerInfo: &protocol.ServerInfo{Name: "mimi-lsp", Version: s.opts.Version},
 	}, nil
@@ -246,4 +260,12 @@ func (s *Server) cacheScope(configured string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return "workspace:" + s.root
+}
+
+// commands lists the executeCommand commands when the service can index.
+func (s *Server) commands() *protocol.ExecuteCommandOptions {
+	if _, ok := s.svc.(Indexer); !ok {
+		return nil
+	}
+	return &protocol.ExecuteCommandOptions{Commands: []string{CommandSearch, CommandReindex}}
 }

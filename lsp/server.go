@@ -70,6 +70,11 @@ type Server struct {
 	latest   map[string]*call // per document+method: the newest completion request
 	wg       sync.WaitGroup
 	notified map[string]bool // problems already shown to the user (by kind)
+	bgState
+	roots          []string             // workspace folders (absolute paths) to index
+	clientProgress bool                 // the client supports window/workDoneProgress
+	progresses     map[string]*progress // by token, for window/workDoneProgress/cancel
+	indexCancel    context.CancelFunc   // the running indexing, if any
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
 	problemAt      time.Time
@@ -100,17 +105,19 @@ func New(opts Options) (*Server, error) {
 		opts.ShutdownGrace = 2 * time.Second
 	}
 	s := &Server{
-		opts:     opts,
-		log:      opts.Log,
-		docs:     newStore(),
-		cfg:      opts.Config,
-		enc:      UTF16,
-		inflight: map[jsonrpc2.ID]*call{},
-		exitCh:   make(chan struct{}),
-		latest:   map[string]*call{},
-		notified: map[string]bool{},
-		now:      time.Now,
+		opts:       opts,
+		log:        opts.Log,
+		docs:       newStore(),
+		cfg:        opts.Config,
+		enc:        UTF16,
+		inflight:   map[jsonrpc2.ID]*call{},
+		exitCh:     make(chan struct{}),
+		latest:     map[string]*call{},
+		notified:   map[string]bool{},
+		now:        time.Now,
+		progresses: map[string]*progress{},
 	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	svc, err := opts.NewService(opts.Config)
 	if err != nil {
 		return nil, err
@@ -144,8 +151,9 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
+	s.bgCancel() // background work (indexing) ends with the session
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.wg.Wait(); s.bgWG.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(s.opts.ShutdownGrace):
@@ -196,6 +204,7 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		s.state = stateShutdown
 		s.mu.Unlock()
 		s.cancelAll(errors.New("shutdown"))
+		s.bgCancel()
 		return s.reply(ctx, reply, nil, nil)
 	case "textDocument/completion":
 		return s.startCompletion(ctx, id, reply, req.Params(), false)
@@ -203,6 +212,8 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		return s.startCompletion(ctx, id, reply, req.Params(), true)
 	case "mimi/stats":
 		return s.reply(ctx, reply, s.stats(), nil)
+	case "workspace/executeCommand":
+		return s.executeCommand(ctx, id, reply, req.Params())
 	default:
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.MethodNotFound, "method not supported: %s", req.Method()))
 	}
@@ -243,6 +254,18 @@ func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
 			s.cancel(p.ID, errCancelledByClient)
 		}
 	case "initialized":
+		s.startIndexing()
+	case "window/workDoneProgress/cancel":
+		var p struct {
+			Token json.RawMessage `json:"token"`
+		}
+		if err = json.Unmarshal(req.Params(), &p); err == nil {
+			var tok string
+			if json.Unmarshal(p.Token, &tok) != nil {
+				tok = string(p.Token) // a numeric token
+			}
+			s.cancelProgress(tok)
+		}
 	case "textDocument/didOpen":
 		err = s.didOpen(req.Params())
 	case "textDocument/didChange":
@@ -341,6 +364,7 @@ func (s *Server) exit() {
 	}
 	s.mu.Unlock()
 	s.cancelAll(errors.New("exit"))
+	s.bgCancel()
 	close(s.exitCh) // Serve returns once in-flight replies are written
 }
 

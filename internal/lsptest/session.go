@@ -14,6 +14,7 @@ func (c *Client) Initialize(ctx context.Context, rootURI string, encodings []str
 		"clientInfo": map[string]any{"name": "lsptest", "version": "1"},
 		"capabilities": map[string]any{
 			"general": map[string]any{"positionEncodings": encodings},
+			"window":  map[string]any{"workDoneProgress": true},
 		},
 	}
 	if initOptions != nil {

@@ -1,0 +1,157 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"go.lsp.dev/jsonrpc2"
+)
+
+// Indexer is what a service offers when it indexes the workspace for retrieval (optional: the
+// server checks for it).
+type Indexer interface {
+	// IndexWorkspace indexes the roots (absolute paths), calling report as files are done.
+	IndexWorkspace(ctx context.Context, roots []string, report func(IndexProgress)) (IndexSummary, error)
+	// Search ranks indexed code for a query.
+	Search(ctx context.Context, query string, limit int) ([]SearchResult, error)
+}
+
+// IndexProgress is how far indexing got.
+type IndexProgress struct {
+	Done, Total int
+}
+
+// IndexSummary is what an indexing run did, for the end of its progress.
+type IndexSummary struct {
+	Files, Chunks, Embedded, CacheHits int
+}
+
+// SearchResult is one ranked piece of code.
+type SearchResult struct {
+	File      string // absolute path
+	StartLine int    // 0-based
+	EndLine   int    // 0-based, inclusive
+	Score     float64
+	Snippet   string
+}
+
+// Commands the server executes (workspace/executeCommand).
+const (
+	CommandSearch  = "mimi.search"
+	CommandReindex = "mimi.reindex"
+)
+
+// startIndexing indexes the workspace folders in the background with a cancellable progress.
+// A new run cancels the previous one.
+func (s *Server) startIndexing() {
+	ix, ok := s.svc.(Indexer)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	roots := append([]string(nil), s.roots...)
+	if s.indexCancel != nil {
+		s.indexCancel()
+	}
+	s.mu.Unlock()
+	if len(roots) == 0 {
+		s.log.Info("no workspace folder: nothing to index")
+		return
+	}
+	s.background(func(ctx context.Context) {
+		p, pctx := s.startProgress(ctx, "mimi: indexing workspace", fmt.Sprintf("%d folder(s)", len(roots)))
+		s.mu.Lock()
+		s.indexCancel = p.cancel
+		s.mu.Unlock()
+		sum, err := ix.IndexWorkspace(pctx, roots, func(pr IndexProgress) {
+			p.report(pr.Done, pr.Total, fmt.Sprintf("%d/%d files", pr.Done, pr.Total))
+		})
+		switch {
+		case errors.Is(err, context.Canceled):
+			p.end("indexing cancelled")
+		case err != nil:
+			p.end("indexing failed: " + err.Error())
+			s.log.Warn("indexing failed", "err", err)
+		default:
+			p.end(fmt.Sprintf("indexed %d files, %d chunks (%d embedded, %d from the cache)",
+				sum.Files, sum.Chunks, sum.Embedded, sum.CacheHits))
+		}
+	})
+}
+
+type executeCommandParams struct {
+	Command   string            `json:"command"`
+	Arguments []json.RawMessage `json:"arguments"`
+}
+
+type searchArgs struct {
+	Query string `json:"query"`
+	Limit int    `json:"limit"`
+}
+
+// wireSearchResult is a search hit on the wire.
+type wireSearchResult struct {
+	URI     string  `json:"uri"`
+	Range   Range   `json:"range"`
+	Score   float64 `json:"score"`
+	Snippet string  `json:"snippet"`
+}
+
+// executeCommand runs mimi.search (off the read loop) and mimi.reindex.
+func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.Replier, raw json.RawMessage) error {
+	var p executeCommandParams
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "executeCommand: %v", err))
+	}
+	ix, ok := s.svc.(Indexer)
+	if !ok && (p.Command == CommandSearch || p.Command == CommandReindex) {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "%s: workspace indexing is not available", p.Command))
+	}
+	switch p.Command {
+	case CommandReindex:
+		s.startIndexing()
+		return s.reply(ctx, reply, nil, nil)
+	case CommandSearch:
+		var a searchArgs
+		if len(p.Arguments) != 1 || json.Unmarshal(p.Arguments[0], &a) != nil || a.Query == "" {
+			return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, `mimi.search takes [{"query": "...", "limit": 10}]`))
+		}
+		if a.Limit <= 0 || a.Limit > 100 {
+			a.Limit = 10
+		}
+		cctx, c, ok := s.track(ctx, id)
+		if !ok {
+			return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server has exited"))
+		}
+		go func() {
+			defer s.untrack(c)
+			hits, err := ix.Search(cctx, a.Query, a.Limit)
+			if cause := context.Cause(cctx); cause != nil {
+				_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, cause.Error()))
+				return
+			}
+			if err != nil {
+				_ = s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InternalError, "mimi.search: %v", err))
+				return
+			}
+			out := make([]wireSearchResult, 0, len(hits))
+			for _, h := range hits {
+				out = append(out, wireSearchResult{URI: fileURI(h.File), Score: h.Score, Snippet: h.Snippet,
+					Range: Range{Start: Position{Line: uint32(h.StartLine)}, End: Position{Line: uint32(h.EndLine + 1)}}})
+			}
+			_ = s.reply(ctx, reply, out, nil)
+		}()
+		return nil
+	default:
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q (mimi.search, mimi.reindex)", p.Command))
+	}
+}
+
+// fileURI is the file: URI of an absolute path.
+func fileURI(path string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+}

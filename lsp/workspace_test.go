@@ -1,0 +1,154 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+)
+
+// indexService is a Service that indexes: it reports progress for 4 files, then blocks until
+// released (or cancelled), and answers searches with one hit.
+type indexService struct {
+	problemService
+	release chan struct{}
+	mu      sync.Mutex
+	roots   []string
+	runs    int
+}
+
+func (x *indexService) IndexWorkspace(ctx context.Context, roots []string, report func(IndexProgress)) (IndexSummary, error) {
+	x.mu.Lock()
+	x.roots, x.runs = roots, x.runs+1
+	x.mu.Unlock()
+	for i := 1; i <= 4; i++ {
+		report(IndexProgress{Done: i, Total: 4})
+	}
+	select {
+	case <-x.release:
+		return IndexSummary{Files: 4, Chunks: 9, Embedded: 7, CacheHits: 2}, nil
+	case <-ctx.Done():
+		return IndexSummary{}, ctx.Err()
+	}
+}
+
+func (x *indexService) Search(_ context.Context, query string, limit int) ([]SearchResult, error) {
+	return []SearchResult{{File: "/w/b.go", StartLine: 3, EndLine: 5, Score: 0.9, Snippet: "func " + query + "() {}"}}, nil
+}
+
+func startIndexSession(t *testing.T, x *indexService) *lsptest.Client {
+	t.Helper()
+	s, err := New(Options{Config: config.Default(), Log: slog.New(slog.DiscardHandler),
+		NewService: func(config.Config) (Service, error) { return x, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	done := make(chan struct{})
+	go func() { s.Serve(context.Background(), a, a); close(done) }()
+	t.Cleanup(func() {
+		b.Close()
+		<-done
+	})
+	return lsptest.New(b, b)
+}
+
+func waitProgress(t *testing.T, c *lsptest.Client, kind string) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		for _, n := range c.Notifications("$/progress") {
+			var p struct {
+				Value map[string]any `json:"value"`
+			}
+			_ = json.Unmarshal(n.Params, &p)
+			if p.Value["kind"] == kind {
+				return p.Value
+			}
+		}
+		if _, err := c.WaitNotification(ctx, "$/progress"); err != nil {
+			t.Fatalf("no $/progress %s: %v", kind, err)
+		}
+	}
+}
+
+// TestIndexingOnInitializedWithProgress: initialized starts indexing every workspace folder in
+// the background, with a created token, begin, percentage reports and end; mimi.search answers.
+func TestIndexingOnInitializedWithProgress(t *testing.T) {
+	x := &indexService{release: make(chan struct{})}
+	c := startIndexSession(t, x)
+	ctx := context.Background()
+	var init struct {
+		Capabilities struct {
+			ExecuteCommandProvider struct{ Commands []string } `json:"executeCommandProvider"`
+		} `json:"capabilities"`
+	}
+	raw, err := c.Initialize(ctx, "file:///w", nil, nil)
+	if err != nil || json.Unmarshal(raw, &init) != nil {
+		t.Fatal(err)
+	}
+	if cmds := init.Capabilities.ExecuteCommandProvider.Commands; len(cmds) != 2 {
+		t.Fatalf("executeCommandProvider = %v", cmds)
+	}
+	begin := waitProgress(t, c, "begin")
+	if !strings.Contains(begin["title"].(string), "indexing") || begin["cancellable"] != true {
+		t.Fatalf("begin = %v", begin)
+	}
+	if len(c.Notifications("window/workDoneProgress/create")) != 1 {
+		t.Fatal("no token created before $/progress")
+	}
+	if r := waitProgress(t, c, "report"); r["percentage"] == nil {
+		t.Fatalf("report = %v", r)
+	}
+	// A search while indexing runs is answered (completion and search never wait for indexing).
+	var hits []wireSearchResult
+	if err := c.Call(ctx, "workspace/executeCommand", map[string]any{"command": CommandSearch,
+		"arguments": []any{map[string]any{"query": "Serve", "limit": 5}}}, &hits); err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].URI != "file:///w/b.go" || hits[0].Range.Start.Line != 3 || !strings.Contains(hits[0].Snippet, "Serve") {
+		t.Fatalf("search = %+v", hits)
+	}
+	close(x.release)
+	if end := waitProgress(t, c, "end"); !strings.Contains(end["message"].(string), "4 files") {
+		t.Fatalf("end = %v", end)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(x.roots) != 1 || x.roots[0] != "/w" {
+		t.Fatalf("roots = %v", x.roots)
+	}
+}
+
+// TestIndexingCancelledByTheUser: window/workDoneProgress/cancel stops indexing and ends the
+// progress; bad command arguments get a clear error.
+func TestIndexingCancelledByTheUser(t *testing.T) {
+	x := &indexService{release: make(chan struct{})}
+	c := startIndexSession(t, x)
+	ctx := context.Background()
+	if _, err := c.Initialize(ctx, "file:///w", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitProgress(t, c, "begin")
+	create := c.Notifications("window/workDoneProgress/create")[0]
+	var p struct {
+		Token string `json:"token"`
+	}
+	_ = json.Unmarshal(create.Params, &p)
+	_ = c.Notify("window/workDoneProgress/cancel", map[string]any{"token": p.Token})
+	if end := waitProgress(t, c, "end"); !strings.Contains(end["message"].(string), "cancelled") {
+		t.Fatalf("end = %v", end)
+	}
+	err := c.Call(ctx, "workspace/executeCommand", map[string]any{"command": CommandSearch, "arguments": []any{}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "query") {
+		t.Fatalf("search without a query: %v", err)
+	}
+}
