@@ -351,7 +351,10 @@ func (r *docRun) sendAll(ctx context.Context) error {
 			r.skip(batch[0], err)
 			continue
 		}
-		// One bad item fails the whole batch: find it by sending the items one by one.
+		// One bad item fails the whole batch: find it by sending the items one by one. When
+		// none of them passes alone the items are not to blame (Ollama also answers 400 when
+		// its runner crashes): the run ends with the error.
+		ok, bad := 0, make(map[int]error, 1)
 		for _, u := range batch {
 			if err := r.send(ctx, []int{u}); err != nil {
 				if ctx.Err() != nil {
@@ -360,6 +363,16 @@ func (r *docRun) sendAll(ctx context.Context) error {
 				if model.KindOf(err) != model.KindBadRequest {
 					return err
 				}
+				bad[u] = err
+				continue
+			}
+			ok++
+		}
+		if ok == 0 {
+			return fmt.Errorf("every item of a rejected batch also fails alone: %w", err)
+		}
+		for _, u := range batch {
+			if err := bad[u]; err != nil {
 				r.skip(u, err)
 			}
 		}

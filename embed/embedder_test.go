@@ -261,6 +261,17 @@ func TestEmbedderIsolatesBadItem(t *testing.T) {
 	}
 }
 
+// TestEmbedderBadRequestForAll: when every item of a rejected batch also fails alone, the
+// items are not to blame (Ollama answers 400 when its runner crashes): the run fails.
+func TestEmbedderBadRequestForAll(t *testing.T) {
+	fb := &fakeEmbedBackend{dim: 8, bad: "func"}
+	e := newTestEmbedder(t, fb, memTier(), EmbedderConfig{BatchSize: 4})
+	vs, st, err := e.EmbedDocuments(context.Background(), testChunks(8))
+	if model.KindOf(err) != model.KindBadRequest || vs != nil || st.Calls != 5 {
+		t.Fatalf("err %v, stats %+v", err, st)
+	}
+}
+
 // TestEmbedderOtherErrorsAbort: an error that is not a bad request ends the run at once (no
 // item-by-item retries); the batches already embedded stay cached.
 func TestEmbedderOtherErrorsAbort(t *testing.T) {
