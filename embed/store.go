@@ -1,0 +1,303 @@
+package embed
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Index is the in-memory hybrid index: chunks with their vectors (sign bits + float16, see
+// store_vec.go) and a BM25 inverted index over identifiers and words (bm25.go). It is safe for
+// concurrent use: searches share a read lock, Upsert/Remove take the write lock briefly.
+//
+// Chunks live in slots appended in order; Remove and Upsert mark old slots dead and a
+// compaction renumbers them once dead slots pass a quarter of all slots.
+type Index struct {
+	opts Options
+	f16  *f16Table
+
+	mu     sync.RWMutex
+	dims   int
+	words  int      // sign-bit words per vector
+	chunks []Chunk  // by slot
+	alive  []bool   // by slot
+	hasVec []bool   // by slot
+	sign   []uint64 // slot*words ...
+	vecs   []uint16 // slot*dims ... float16
+	files  map[string]*fileEntry
+	kw     *bm25
+	dead   int
+	scr    sync.Pool // *scratch
+}
+
+// Options tune an Index; the zero value takes the defaults.
+type Options struct {
+	// PerFile is the most hits one file contributes to a search (default 3).
+	PerFile int
+	// Candidates is how many chunks the sign-bit scan passes to the exact float16 re-rank
+	// (default 1000, at least 20×limit).
+	Candidates int
+	// MaxFileBytes bounds what Load reads (default 4 GiB).
+	MaxFileBytes int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.PerFile <= 0 {
+		o.PerFile = 3
+	}
+	if o.Candidates <= 0 {
+		o.Candidates = 1000
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = 4 << 30
+	}
+	return o
+}
+
+// FileMeta is one manifest entry: what the indexer compares to skip unchanged files.
+type FileMeta struct {
+	Path     string
+	Size     int64
+	ModTime  time.Time
+	Hash     string   // content hash of the whole file
+	ChunkIDs []string // in file order
+}
+
+type fileEntry struct {
+	meta  FileMeta
+	slots []uint32
+}
+
+// IndexStats describe an index.
+type IndexStats struct {
+	Files  int
+	Chunks int
+	Dims   int
+	Bytes  int64 // approximate memory held: vectors, texts, postings
+}
+
+// ErrDims reports a vector whose length differs from the index's dimensions.
+var ErrDims = errors.New("embed: vector dimensions differ from the index")
+
+// NewIndex returns an empty index.
+func NewIndex(opts Options) *Index {
+	ix := &Index{opts: opts.withDefaults(), f16: newF16Table()}
+	ix.resetLocked()
+	return ix
+}
+
+func (ix *Index) resetLocked() {
+	ix.dims, ix.words = 0, 0
+	ix.chunks, ix.alive, ix.hasVec, ix.sign, ix.vecs = nil, nil, nil, nil, nil
+	ix.files = make(map[string]*fileEntry)
+	ix.kw = newBM25()
+	ix.dead = 0
+}
+
+// Upsert replaces all chunks of path with chunks; vectors is nil (keyword-only) or holds one
+// vector per chunk (a nil or zero vector leaves that chunk keyword-only). The first vector
+// fixes the index's dimensions; a vector of another length is ErrDims and changes nothing.
+func (ix *Index) Upsert(path string, chunks []Chunk, vectors [][]float32) error {
+	return ix.UpsertFile(FileMeta{Path: path}, chunks, vectors)
+}
+
+// UpsertFile is Upsert with the manifest entry (size, mtime, hash) the indexer read; ChunkIDs
+// is filled from chunks.
+func (ix *Index) UpsertFile(meta FileMeta, chunks []Chunk, vectors [][]float32) error {
+	if vectors != nil && len(vectors) != len(chunks) {
+		return fmt.Errorf("embed: upsert %s: %d chunks but %d vectors", meta.Path, len(chunks), len(vectors))
+	}
+	norm := make([][]float32, len(chunks))
+	dims := 0
+	for i := range vectors {
+		norm[i] = normalize(vectors[i])
+		if norm[i] == nil {
+			continue
+		}
+		if dims == 0 {
+			dims = len(norm[i])
+		} else if len(norm[i]) != dims {
+			return fmt.Errorf("embed: upsert %s: %w: %d and %d", meta.Path, ErrDims, dims, len(norm[i]))
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if dims != 0 && ix.dims != 0 && dims != ix.dims {
+		return fmt.Errorf("embed: upsert %s: %w: index has %d, got %d", meta.Path, ErrDims, ix.dims, dims)
+	}
+	if dims != 0 && ix.dims == 0 {
+		ix.dims, ix.words = dims, wordsFor(dims)
+		// Earlier keyword-only slots get room for (absent) vectors.
+		ix.sign = make([]uint64, len(ix.chunks)*ix.words)
+		ix.vecs = make([]uint16, len(ix.chunks)*ix.dims)
+	}
+	ix.removeLocked(meta.Path)
+	e := &fileEntry{meta: meta}
+	e.meta.ChunkIDs = make([]string, len(chunks))
+	for i, c := range chunks {
+		c.Path = meta.Path
+		if c.ID == "" {
+			c.ID = ChunkID(c.Text)
+		}
+		e.meta.ChunkIDs[i] = c.ID
+		e.slots = append(e.slots, ix.appendLocked(c, norm[i]))
+	}
+	ix.files[meta.Path] = e
+	ix.maybeCompactLocked()
+	return nil
+}
+
+// appendLocked adds a chunk in a new slot; v is normalised or nil.
+func (ix *Index) appendLocked(c Chunk, v []float32) uint32 {
+	slot := uint32(len(ix.chunks))
+	ix.chunks = append(ix.chunks, c)
+	ix.alive = append(ix.alive, true)
+	ix.hasVec = append(ix.hasVec, v != nil)
+	if ix.dims > 0 {
+		n := len(ix.vecs)
+		ix.vecs = append(ix.vecs, make([]uint16, ix.dims)...)
+		ix.sign = append(ix.sign, make([]uint64, ix.words)...)
+		if v != nil {
+			dst := ix.vecs[n : n+ix.dims]
+			for i, x := range v {
+				dst[i] = f32ToF16(x)
+			}
+			signBitsF16(ix.sign[int(slot)*ix.words:int(slot+1)*ix.words], dst)
+		}
+	}
+	ix.kw.add(slot, &ix.chunks[slot])
+	return slot
+}
+
+// Remove drops every chunk of path; an unknown path is a no-op.
+func (ix *Index) Remove(path string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.removeLocked(path)
+	ix.maybeCompactLocked()
+}
+
+func (ix *Index) removeLocked(path string) {
+	e, ok := ix.files[path]
+	if !ok {
+		return
+	}
+	for _, s := range e.slots {
+		ix.alive[s] = false
+		ix.hasVec[s] = false
+		ix.chunks[s] = Chunk{} // release the text now
+		ix.kw.remove(s)
+		ix.dead++
+	}
+	delete(ix.files, path)
+}
+
+// maybeCompactLocked renumbers live slots once dead ones are over a quarter of all.
+func (ix *Index) maybeCompactLocked() {
+	if ix.dead < 1024 && ix.dead*2 < len(ix.chunks) || ix.dead*4 < len(ix.chunks) {
+		return
+	}
+	ix.compactLocked()
+}
+
+func (ix *Index) compactLocked() {
+	newSlot := make([]int32, len(ix.chunks))
+	n := 0
+	for s := range ix.chunks {
+		if !ix.alive[s] {
+			newSlot[s] = -1
+			continue
+		}
+		newSlot[s] = int32(n)
+		if n != s {
+			ix.chunks[n] = ix.chunks[s]
+			ix.hasVec[n] = ix.hasVec[s]
+			if ix.dims > 0 {
+				copy(ix.vecs[n*ix.dims:(n+1)*ix.dims], ix.vecs[s*ix.dims:(s+1)*ix.dims])
+				copy(ix.sign[n*ix.words:(n+1)*ix.words], ix.sign[s*ix.words:(s+1)*ix.words])
+			}
+		}
+		ix.alive[n] = true
+		n++
+	}
+	clear(ix.chunks[n:])
+	ix.chunks = ix.chunks[:n:n]
+	ix.alive = ix.alive[:n:n]
+	ix.hasVec = ix.hasVec[:n:n]
+	ix.vecs = ix.vecs[: n*ix.dims : n*ix.dims]
+	ix.sign = ix.sign[: n*ix.words : n*ix.words]
+	ix.kw.remap(newSlot, n)
+	for _, e := range ix.files {
+		for i, s := range e.slots {
+			e.slots[i] = uint32(newSlot[s])
+		}
+	}
+	ix.dead = 0
+}
+
+// File returns the manifest entry of path.
+func (ix *Index) File(path string) (FileMeta, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	e, ok := ix.files[path]
+	if !ok {
+		return FileMeta{}, false
+	}
+	m := e.meta
+	m.ChunkIDs = append([]string(nil), m.ChunkIDs...)
+	return m, true
+}
+
+// Files returns the manifest: every indexed path with its entry.
+func (ix *Index) Files() map[string]FileMeta {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make(map[string]FileMeta, len(ix.files))
+	for p, e := range ix.files {
+		m := e.meta
+		m.ChunkIDs = append([]string(nil), m.ChunkIDs...)
+		out[p] = m
+	}
+	return out
+}
+
+// Vector returns the stored (normalised, float16-exact) vector of chunk id in path, so an
+// edited file re-embeds only chunks whose text changed.
+func (ix *Index) Vector(path, id string) ([]float32, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	e, ok := ix.files[path]
+	if !ok {
+		return nil, false
+	}
+	for _, s := range e.slots {
+		if ix.chunks[s].ID != id || !ix.hasVec[s] {
+			continue
+		}
+		out := make([]float32, ix.dims)
+		for i, h := range ix.vecs[int(s)*ix.dims : int(s+1)*ix.dims] {
+			out[i] = ix.f16[h]
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// Stats reports sizes.
+func (ix *Index) Stats() IndexStats {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	st := IndexStats{Files: len(ix.files), Chunks: len(ix.chunks) - ix.dead, Dims: ix.dims}
+	b := int64(len(ix.vecs))*2 + int64(len(ix.sign))*8 + int64(len(ix.chunks))*(112+2)
+	for i := range ix.chunks {
+		c := &ix.chunks[i]
+		b += int64(len(c.Text) + len(c.ID) + len(c.Name))
+	}
+	for t, ps := range ix.kw.terms {
+		b += int64(len(t)) + 40 + int64(cap(ps))*8
+	}
+	b += int64(len(ix.kw.docLen)) * 4
+	st.Bytes = b
+	return st
+}
