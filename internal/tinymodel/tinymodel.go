@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 
 	"github.com/ollama/ollama/fs/ggml"
@@ -39,7 +40,14 @@ type Spec struct {
 	// Answer is produced after <|fim_middle|> (then <|endoftext|>). Its bytes become one
 	// vocabulary entry, so the answer is one generated token.
 	Answer string
-	// Embedding adds pooling_type=last, which gives the model Ollama's "embedding" capability.
+	// Embedding makes an embedding model (Ollama's "embedding" capability) whose vectors mean
+	// something: every token gets a fixed pseudo-random embedding, attention is uniform (Q and K
+	// zero), V is the identity and the attention output 32·I, so a text's vector is dominated by
+	// the mean of its tokens' embeddings — texts that share identifiers get close vectors.
+	//
+	// Pooling is "cls" (2), not "last" (3): Ollama v0.17.4's runner marks only the last token as
+	// an output, and llama.cpp then looks up the last token's row among all tokens, out of range
+	// (GGML_ASSERT in get_rows). With cls pooling it takes row 0 of the outputs: the last token.
 	Embedding bool
 }
 
@@ -99,8 +107,14 @@ func Write(path string, spec Spec) error {
 		"tokenizer.ggml.padding_token_id":        uint32(eos),
 		"tokenizer.ggml.add_bos_token":           false,
 	}
+	attnV, attnOut := []float32(nil), []float32(nil) // zero: the FIM model is a bigram model
 	if spec.Embedding {
-		kv["qwen2.pooling_type"] = uint32(3) // last token
+		kv["qwen2.pooling_type"] = uint32(2) // see the comment on Spec.Embedding
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range embd {
+			embd[i] = float32(rng.NormFloat64())
+		}
+		attnV, attnOut = diag(1), diag(32)
 	}
 
 	ones := func(n int) []float32 {
@@ -120,9 +134,9 @@ func Write(path string, spec Spec) error {
 		tensor("blk.0.attn_q.bias", nil, hidden),
 		tensor("blk.0.attn_k.weight", nil, hidden, hidden),
 		tensor("blk.0.attn_k.bias", nil, hidden),
-		tensor("blk.0.attn_v.weight", nil, hidden, hidden),
+		tensor("blk.0.attn_v.weight", attnV, hidden, hidden),
 		tensor("blk.0.attn_v.bias", nil, hidden),
-		tensor("blk.0.attn_output.weight", nil, hidden, hidden),
+		tensor("blk.0.attn_output.weight", attnOut, hidden, hidden),
 		tensor("blk.0.ffn_gate.weight", nil, hidden, ffn),
 		tensor("blk.0.ffn_up.weight", nil, hidden, ffn),
 		tensor("blk.0.ffn_down.weight", nil, ffn, hidden),
@@ -180,6 +194,15 @@ var byteRune = func() [256]rune {
 	}
 	return m
 }()
+
+// diag is x times the hidden×hidden identity.
+func diag(x float32) []float32 {
+	m := make([]float32, hidden*hidden)
+	for i := range hidden {
+		m[i*hidden+i] = x
+	}
+	return m
+}
 
 // tensor builds an F32 tensor; nil data means zeros. Shape is in GGUF order (ne0 first).
 func tensor(name string, data []float32, shape ...int) *ggml.Tensor {
