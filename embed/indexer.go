@@ -1,0 +1,287 @@
+package embed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// IndexerConfig configures one workspace root's index.
+type IndexerConfig struct {
+	Root string // absolute path of the workspace folder
+	// Dir holds the saved index; "" means DefaultDir(Root).
+	Dir  string
+	Walk WalkOptions
+	// BatchChunks is how many chunks are embedded per EmbedDocuments round (the embedder then
+	// splits them into Ollama calls); default 256.
+	BatchChunks int
+	Log         *slog.Logger
+}
+
+// DefaultDir is where the index of root lives: the user cache directory, one folder per root.
+func DefaultDir(root string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("embed: no cache directory for the index: %w", err)
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(root)))
+	return filepath.Join(base, "mimi-lsp", "index", hex.EncodeToString(sum[:8])), nil
+}
+
+// Indexer keeps one workspace root's index fresh: it walks, chunks, embeds what changed
+// (through the Embedder, so unchanged text costs no embedding call even across machines) and
+// saves. When another process already owns the index directory it runs read-only: it loads and
+// searches what that process keeps fresh.
+type Indexer struct {
+	cfg    IndexerConfig
+	walker *Walker
+	emb    *Embedder
+	ix     *Index
+	claim  *WriterClaim // nil: read-only
+	log    *slog.Logger
+
+	run sync.Mutex // one Run at a time
+}
+
+// RunStats is what one Run did.
+type RunStats struct {
+	Files     int // files accepted by the walk
+	Unchanged int // skipped by size and mtime (or identical content)
+	Indexed   int // files (re)chunked
+	Removed   int // files gone since the last run
+	Chunks    int // chunks in the index afterwards
+	Embedded  int // chunks sent to the model
+	CacheHits int // chunk vectors from the cache or the previous index
+	Calls     int // embedding calls
+	Skipped   int // chunks the model rejected
+	ReadOnly  bool
+	Duration  time.Duration
+}
+
+// OpenIndexer loads the saved index of cfg.Root (an empty one when there is none or it is
+// unreadable) and claims the directory for writing when nobody else has.
+func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexer, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BatchChunks <= 0 {
+		cfg.BatchChunks = 256
+	}
+	if cfg.Dir == "" {
+		d, err := DefaultDir(cfg.Root)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Dir = d
+	}
+	w, err := NewWalker(cfg.Root, cfg.Walk)
+	if err != nil {
+		return nil, err
+	}
+	x := &Indexer{cfg: cfg, walker: w, emb: emb, ix: NewIndex(Options{}), log: cfg.Log}
+	claim, err := ClaimWriter(cfg.Dir)
+	switch {
+	case errors.Is(err, ErrClaimed):
+		x.log.Info("index owned by another mimi-lsp process: using it read-only", "root", cfg.Root)
+	case err != nil:
+		return nil, err
+	default:
+		x.claim = claim
+	}
+	if err := x.ix.Load(ctx, cfg.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		x.log.Warn("saved index unreadable: rebuilding it", "dir", cfg.Dir, "err", err)
+	}
+	return x, nil
+}
+
+// Index is the searchable index.
+func (x *Indexer) Index() *Index { return x.ix }
+
+// Walker decides which files are indexed (also for single-file updates).
+func (x *Indexer) Walker() *Walker { return x.walker }
+
+// ReadOnly reports whether another process owns the index.
+func (x *Indexer) ReadOnly() bool { return x.claim == nil }
+
+// Close releases the claim on the index directory.
+func (x *Indexer) Close() error {
+	if x.claim == nil {
+		return nil
+	}
+	return x.claim.Release()
+}
+
+// pending is a file whose chunks wait for vectors.
+type pending struct {
+	meta   FileMeta
+	chunks []Chunk
+	vecs   [][]float32
+	need   []int // indexes of chunks without a vector yet
+}
+
+// Run brings the index up to date with the files on disk and saves it. report (optional) is
+// called with files done and total. A read-only indexer reloads the owner's index instead.
+func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunStats, error) {
+	x.run.Lock()
+	defer x.run.Unlock()
+	start := time.Now()
+	st := RunStats{ReadOnly: x.ReadOnly()}
+	if report == nil {
+		report = func(int, int) {}
+	}
+	if x.ReadOnly() {
+		err := x.ix.Load(ctx, x.cfg.Dir)
+		st.Chunks, st.Duration = x.ix.Stats().Chunks, time.Since(start)
+		return st, err
+	}
+	x.walker.InvalidateIgnores()
+	files, err := x.walker.Walk(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Files = len(files)
+	seen := make(map[string]bool, len(files))
+	var batch []*pending
+	batchChunks, done := 0, 0
+	flush := func() error {
+		if err := x.embedBatch(ctx, batch, &st); err != nil {
+			return err
+		}
+		done += len(batch)
+		report(done, len(files))
+		batch, batchChunks = batch[:0], 0
+		return nil
+	}
+	for _, f := range files {
+		seen[f.Path] = true
+		p, err := x.prepare(f, &st)
+		if err != nil {
+			x.log.Debug("file not indexed", "path", f.Path, "err", err)
+		}
+		if p == nil {
+			done++
+			if done%64 == 0 {
+				report(done, len(files))
+			}
+			continue
+		}
+		batch = append(batch, p)
+		batchChunks += len(p.need)
+		if batchChunks >= x.cfg.BatchChunks {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+		if ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+	}
+	if err := flush(); err != nil {
+		return st, err
+	}
+	for path := range x.ix.Files() {
+		if !seen[path] {
+			x.ix.Remove(path)
+			st.Removed++
+		}
+	}
+	report(len(files), len(files))
+	if err := x.ix.Save(ctx, x.cfg.Dir); err != nil {
+		return st, err
+	}
+	st.Chunks, st.Duration = x.ix.Stats().Chunks, time.Since(start)
+	x.log.Info("index updated", "root", x.cfg.Root, "files", st.Files, "indexed", st.Indexed, "unchanged", st.Unchanged,
+		"removed", st.Removed, "chunks", st.Chunks, "embedded", st.Embedded, "cache_hits", st.CacheHits, "calls", st.Calls,
+		"ms", st.Duration.Milliseconds())
+	return st, nil
+}
+
+// prepare reads and chunks f unless it is unchanged; vectors of chunks the index already has
+// are reused. nil means nothing to do.
+func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
+	old, had := x.ix.File(f.Path)
+	if had && old.Size == f.Size && old.ModTime.Equal(f.ModTime) {
+		st.Unchanged++
+		return nil, nil
+	}
+	data, err := os.ReadFile(f.Abs)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:16])
+	chunks := Chunks(f.Path, string(data))
+	p := &pending{meta: FileMeta{Path: f.Path, Size: f.Size, ModTime: f.ModTime, Hash: hash}, chunks: chunks,
+		vecs: make([][]float32, len(chunks))}
+	if had && old.Hash == hash {
+		st.Unchanged++ // touched, not changed: keep its vectors, record the new mtime
+	} else {
+		st.Indexed++
+	}
+	for i, c := range chunks {
+		p.meta.ChunkIDs = append(p.meta.ChunkIDs, c.ID)
+		if v, ok := x.ix.Vector(f.Path, c.ID); ok {
+			p.vecs[i] = v
+			st.CacheHits++
+			continue
+		}
+		p.need = append(p.need, i)
+	}
+	return p, nil
+}
+
+// embedBatch embeds the chunks the batch's files still need and stores the files.
+func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats) error {
+	var want []Chunk
+	for _, p := range batch {
+		for _, i := range p.need {
+			want = append(want, p.chunks[i])
+		}
+	}
+	var vecs [][]float32
+	if len(want) > 0 {
+		var es Stats
+		var err error
+		vecs, es, err = x.emb.EmbedDocuments(ctx, want)
+		if err != nil {
+			return fmt.Errorf("embedding %d chunks: %w", len(want), err)
+		}
+		st.Embedded += es.Inputs
+		st.CacheHits += es.CacheHits
+		st.Calls += es.Calls
+		st.Skipped += len(es.Skipped)
+	}
+	k := 0
+	for _, p := range batch {
+		for _, i := range p.need {
+			p.vecs[i] = vecs[k]
+			k++
+		}
+		// A chunk the model rejected keeps a nil vector: still found by keyword search.
+		if err := x.ix.UpsertFile(p.meta, p.chunks, p.vecs); err != nil {
+			return fmt.Errorf("index %s: %w", p.meta.Path, err)
+		}
+	}
+	return nil
+}
+
+// Search ranks the index for a query: keyword and vector (when the query embeds) fused.
+func (x *Indexer) Search(ctx context.Context, query string, limit int) ([]Hit, error) {
+	qv, err := x.emb.EmbedQuery(ctx, query)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		x.log.Debug("query not embedded: keyword search only", "err", err)
+		qv = nil
+	}
+	return x.ix.Search(ctx, query, qv, limit), nil
+}
