@@ -28,7 +28,11 @@ const gapAttach = 3
 // (a long function, say) is split further, each piece keeping the kind and name. Line
 // numbers are 0-based; Text is exactly those lines of text, joined by "\n".
 func Chunks(path, text string) []Chunk {
-	li := newChunkLines(text)
+	return chunksWith(path, text, defaultChunkLimits())
+}
+
+func chunksWith(path, text string, lim chunkLimits) []Chunk {
+	li := newChunkLines(text, lim)
 	var spans []chunkSpan
 	emit := func(sp chunkSpan) { spans = append(spans, sp) }
 	if !strings.HasSuffix(path, ".go") || !goSpans(path, li, emit) {
@@ -118,7 +122,7 @@ func goGenSpans(d *ast.GenDecl, li *chunkLines, line func(token.Pos) int, add fu
 	if d.Doc != nil {
 		s = line(d.Doc.Pos())
 	}
-	if !d.Lparen.IsValid() || len(d.Specs) <= 1 || e-s+1 <= chunkTargetMax && li.size(s, e) <= MaxChunkBytes {
+	if !d.Lparen.IsValid() || len(d.Specs) <= 1 || e-s+1 <= li.targetMax && li.size(s, e) <= li.maxBytes {
 		names := make([]string, 0, len(d.Specs))
 		for _, sp := range d.Specs {
 			names = append(names, goSpecName(sp))

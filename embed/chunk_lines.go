@@ -8,21 +8,31 @@ const (
 	MaxChunkLines = 150
 	MaxChunkBytes = 6 << 10
 
-	chunkTargetMin = 40 // line windows grow to at least this before cutting at a block start
-	chunkTargetMax = 80 // and stop before passing this when a block start allows
-	chunkIdeal     = 60 // the size long blocks are cut near
-	tabWidth       = 4
+	tabWidth = 4
 )
+
+// chunkLimits are the sizes a chunker works to (tests shrink them to reach the edges).
+type chunkLimits struct {
+	maxLines, maxBytes int
+	targetMin          int // line windows grow to at least this before cutting at a block start
+	targetMax          int // and stop before passing this when a block start allows
+	ideal              int // the size long blocks are cut near
+}
+
+func defaultChunkLimits() chunkLimits {
+	return chunkLimits{maxLines: MaxChunkLines, maxBytes: MaxChunkBytes, targetMin: 40, targetMax: 80, ideal: 60}
+}
 
 // chunkLines indexes a text by lines: line i is text[start[i]:end(i)], without its "\n". A
 // final "\n" does not start another line.
 type chunkLines struct {
+	chunkLimits
 	text  string
 	start []int
 }
 
-func newChunkLines(text string) *chunkLines {
-	li := &chunkLines{text: text, start: make([]int, 1, strings.Count(text, "\n")+1)}
+func newChunkLines(text string, lim chunkLimits) *chunkLines {
+	li := &chunkLines{chunkLimits: lim, text: text, start: make([]int, 1, strings.Count(text, "\n")+1)}
 	for i := 0; ; {
 		j := strings.IndexByte(text[i:], '\n')
 		if j < 0 || i+j+1 == len(text) {
@@ -56,7 +66,7 @@ func (li *chunkLines) size(s, e int) int     { return li.end(e) - li.start[s] }
 func (li *chunkLines) blank(i int) bool      { return strings.TrimSpace(li.line(i)) == "" }
 
 func (li *chunkLines) fits(s, e int) bool {
-	return e-s+1 <= MaxChunkLines && li.size(s, e) <= MaxChunkBytes
+	return e-s+1 <= li.maxLines && li.size(s, e) <= li.maxBytes
 }
 
 // indent is line i's leading whitespace in columns (a tab counts tabWidth).
@@ -106,7 +116,7 @@ type chunkSpan struct {
 }
 
 // windows cuts [s, e] into line windows: top-level blocks (a non-indented line after a blank
-// line starts one) packed to chunkTargetMin..chunkTargetMax lines; a block over the limits is
+// line starts one) packed to targetMin..targetMax lines; a block over the limits is
 // split where the code structure suggests.
 func (li *chunkLines) windows(s, e int, kind, name string, emit func(chunkSpan)) {
 	cur, have := chunkSpan{kind: kind, name: name}, false
@@ -126,7 +136,7 @@ func (li *chunkLines) windows(s, e int, kind, name string, emit func(chunkSpan))
 		if !ok {
 			continue
 		}
-		if have && (cur.e-cur.s+1 >= chunkTargetMin || b1-cur.s+1 > chunkTargetMax || !li.fits(cur.s, b1)) {
+		if have && (cur.e-cur.s+1 >= li.targetMin || b1-cur.s+1 > li.targetMax || !li.fits(cur.s, b1)) {
 			flush()
 		}
 		if !have {
@@ -142,11 +152,11 @@ func (li *chunkLines) blockStart(i int) bool {
 }
 
 // split emits sp whole when it fits, else in pieces cut at the best places: after a blank
-// line or a closing line, at low indentation, near chunkIdeal lines.
+// line or a closing line, at low indentation, near ideal lines.
 func (li *chunkLines) split(sp chunkSpan, emit func(chunkSpan)) {
 	s, e, ok := li.trim(sp.s, sp.e)
 	for ok {
-		if li.fits(s, e) {
+		if s == e || li.fits(s, e) { // a line is never cut
 			emit(chunkSpan{s: s, e: e, kind: sp.kind, name: sp.name})
 			return
 		}
@@ -180,7 +190,7 @@ func (li *chunkLines) bestCut(s, e int) int {
 // cutPenalty scores starting a new piece at line c when the current one started at s.
 func (li *chunkLines) cutPenalty(s, c int) int {
 	size := c - s
-	pen := size - chunkIdeal
+	pen := size - li.ideal
 	if pen < 0 {
 		pen = -pen * 2 // short pieces are worse than long ones
 	}

@@ -12,6 +12,11 @@ import (
 // checkChunks asserts the invariants every Chunks result keeps (shared with FuzzChunks).
 func checkChunks(t testing.TB, path, text string, chunks []Chunk) {
 	t.Helper()
+	checkChunksWith(t, path, text, chunks, defaultChunkLimits())
+}
+
+func checkChunksWith(t testing.TB, path, text string, chunks []Chunk, lim chunkLimits) {
+	t.Helper()
 	lines := strings.Split(text, "\n")
 	if strings.HasSuffix(text, "\n") {
 		lines = lines[:len(lines)-1]
@@ -26,10 +31,10 @@ func checkChunks(t testing.TB, path, text string, chunks []Chunk) {
 		if want := strings.Join(lines[c.StartLine:c.EndLine+1], "\n"); c.Text != want {
 			t.Fatalf("chunk %d: Text %q, lines %d..%d are %q", i, c.Text, c.StartLine, c.EndLine, want)
 		}
-		if n := c.EndLine - c.StartLine + 1; n > MaxChunkLines {
+		if n := c.EndLine - c.StartLine + 1; n > lim.maxLines {
 			t.Fatalf("chunk %d: %d lines", i, n)
 		}
-		if len(c.Text) > MaxChunkBytes && c.StartLine != c.EndLine {
+		if len(c.Text) > lim.maxBytes && c.StartLine != c.EndLine {
 			t.Fatalf("chunk %d: %d bytes over %d lines", i, len(c.Text), c.EndLine-c.StartLine+1)
 		}
 		if strings.TrimSpace(lines[c.StartLine]) == "" || strings.TrimSpace(lines[c.EndLine]) == "" {
@@ -196,7 +201,7 @@ func TestChunksFallback(t *testing.T) {
 		{name: "huge line alone", path: "a.txt", text: "x\n" + hugeLine + "\ny\n", want: []chunkWant{{KindLines, "", 0, 0}, {KindLines, "", 1, 1}, {KindLines, "", 2, 2}}},
 		{name: "python windows", path: "a.py", text: py, check: func(t *testing.T, cs []Chunk) {
 			for i, c := range cs[:len(cs)-1] {
-				if n := c.EndLine - c.StartLine + 1; n < chunkTargetMin || n > chunkTargetMax {
+				if n := c.EndLine - c.StartLine + 1; n < 40 || n > 80 {
 					t.Errorf("window %d has %d lines", i, n)
 				}
 				if !strings.HasPrefix(c.Text, "def f") && !strings.HasPrefix(c.Text, "class C") {
@@ -265,20 +270,29 @@ func TestChunksGorootSample(t *testing.T) {
 }
 
 // FuzzChunks: no panic; chunks in order without overlap, within the limits, covering every
-// non-blank line, each Text exactly its lines.
+// non-blank line, each Text exactly its lines. The fuzzer also shrinks the limits (small
+// inputs then hit every splitting path); a zero `limits` checks the real ones.
 func FuzzChunks(f *testing.F) {
-	f.Add(goGolden, true)
-	f.Add("package p\nfunc (", true)
-	f.Add("package p\n\nvar (\n\ta = 1\n\n\tb = 2\n)\n", true)
-	f.Add("def f():\n  pass\n\n\nx = 1\n}\n", false)
-	f.Add("\r\n\r\n}\n\n{\n", false)
-	f.Add(strings.Repeat("a\n\n  b\n", 200), false)
-	f.Fuzz(func(t *testing.T, text string, isGo bool) {
+	f.Add(goGolden, true, uint16(0))
+	f.Add(goGolden, true, uint16(0x0312))
+	f.Add("package p\nfunc (", true, uint16(0))
+	f.Add("package p\n\nvar (\n\ta = 1\n\n\tb = 2\n)\n", true, uint16(0x0101))
+	f.Add("def f():\n  pass\n\n\nx = 1\n}\n", false, uint16(0x0203))
+	f.Add("\r\n\r\n}\n\n{\n", false, uint16(0))
+	f.Add(strings.Repeat("a\n\n  b\n", 200), false, uint16(0))
+	f.Add("x\n"+strings.Repeat("y", 7000)+"\nz\n", false, uint16(0))
+	f.Fuzz(func(t *testing.T, text string, isGo bool, limits uint16) {
 		path := "f.txt"
 		if isGo {
 			path = "f.go"
 		}
-		checkChunks(t, path, text, Chunks(path, text))
+		lim := defaultChunkLimits()
+		if limits != 0 {
+			lines := 1 + int(limits&0x0f)      // 1..16 lines
+			bytes := 1 + int(limits>>4&0xff)*4 // 1..1021 bytes
+			lim = chunkLimits{maxLines: lines, maxBytes: bytes, targetMin: max(1, lines/2), targetMax: max(1, lines*2/3), ideal: max(1, lines/2)}
+		}
+		checkChunksWith(t, path, text, chunksWith(path, text, lim), lim)
 	})
 }
 
