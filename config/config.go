@@ -47,6 +47,9 @@ type Config struct {
 	CacheSecret         string        `json:"cacheSecret" env:"MIMI_CACHE_SECRET" flag:"cache-secret" help:"team secret: values written to Redis are signed (HMAC-SHA256) and unsigned or badly signed values are ignored; empty = no signing"`
 	SecretFiles         string        `json:"secretFiles" env:"MIMI_SECRET_FILES" flag:"secret-files" help:"extra comma-separated globs of files that never reach a model, index or cache (added to the built-in denylist: .env*, *.pem, *.key, id_rsa*, .ssh/, …)"`
 	NumParallel         int           `json:"numParallel" env:"MIMI_NUM_PARALLEL" flag:"num-parallel" help:"model calls run at once per model (match Ollama's OLLAMA_NUM_PARALLEL); more wait in a priority queue"`
+	Indexing            bool          `json:"indexing" env:"MIMI_INDEXING" flag:"indexing" help:"index the workspace folders through the embedding model on open, for retrieval (mimi.search)"`
+	IndexMaxFileSize    int64         `json:"indexMaxFileSize" env:"MIMI_INDEX_MAX_FILE_SIZE" flag:"index-max-file-size" help:"files larger than this many bytes are not indexed"`
+	IndexIgnore         string        `json:"indexIgnore" env:"MIMI_INDEX_IGNORE" flag:"index-ignore" help:"extra comma-separated .gitignore-style patterns of files not to index (besides .gitignore, .mimiignore, the secret denylist and the built-in skips)"`
 }
 
 // Default returns the defaults.
@@ -77,6 +80,8 @@ func Default() Config {
 		LogLevel:            "info",
 		RedisConnectTimeout: time.Second,
 		NumParallel:         1,
+		Indexing:            true,
+		IndexMaxFileSize:    1 << 20,
 	}
 }
 
@@ -148,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.RedisConnectTimeout <= 0 || c.RedisConnectTimeout > time.Minute {
 		bad("redisConnectTimeout", "%s is out of range (0, 1m]", c.RedisConnectTimeout)
+	}
+	if c.IndexMaxFileSize < 1 || c.IndexMaxFileSize > 64<<20 {
+		bad("indexMaxFileSize", "%d is out of range 1..67108864", c.IndexMaxFileSize)
 	}
 	if c.NumParallel < 1 || c.NumParallel > 64 {
 		bad("numParallel", "%d is out of range 1..64", c.NumParallel)

@@ -18,6 +18,7 @@ import (
 func TestLockedEndpointsIgnoreClientHosts(t *testing.T) {
 	f := newFake(t, "a + b")
 	cfg := config.Default()
+	cfg.Indexing = false
 	cfg.OllamaHost, cfg.Timeout = f.URL, 5*time.Second
 	w := wiring.New(cfg, testLogger())
 	t.Cleanup(func() { w.Close(time.Second) })

@@ -34,6 +34,7 @@ func start(t testing.TB, host string, mod func(*config.Config)) *session {
 	cfg := config.Default()
 	cfg.OllamaHost = host
 	cfg.Timeout = 5 * time.Second
+	cfg.Indexing = false // tests of indexing turn it on
 	if mod != nil {
 		mod(&cfg)
 	}

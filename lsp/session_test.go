@@ -68,6 +68,7 @@ func TestInputEndsWhileRequestInFlight(t *testing.T) {
 		return fakeollama.Behaviour{Chunks: []string{"late"}, Delay: 200 * time.Millisecond}
 	})
 	cfg := config.Default()
+	cfg.Indexing = false
 	cfg.OllamaHost = f.URL
 	w := wiring.New(cfg, testLogger())
 	t.Cleanup(func() { w.Close(time.Second) })

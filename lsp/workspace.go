@@ -54,6 +54,10 @@ func (s *Server) startIndexing() {
 	}
 	s.mu.Lock()
 	roots := append([]string(nil), s.roots...)
+	if !s.cfg.Indexing {
+		s.mu.Unlock()
+		return
+	}
 	if s.indexCancel != nil {
 		s.indexCancel()
 	}

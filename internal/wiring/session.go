@@ -7,6 +7,7 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/embed"
 	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )
@@ -20,11 +21,12 @@ type Session struct {
 	w   *Wiring
 	eng *completion.Engine
 
-	mu     sync.Mutex
-	cfg    config.Config
-	tier   *tierRef
-	sched  *schedRef
-	closed bool
+	mu       sync.Mutex
+	cfg      config.Config
+	tier     *tierRef
+	sched    *schedRef
+	closed   bool
+	indexers []*embed.Indexer // roots this session indexed (shared per process, closed by Wiring.Close)
 }
 
 // NewSession builds a session for cfg.

@@ -12,6 +12,7 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/embed"
 	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 	"github.com/mimi-lsp/mimi-lsp/model"
@@ -31,6 +32,7 @@ type Wiring struct {
 	closing    sync.WaitGroup // released tiers flushing their writes before their client closes
 	closed     bool           // Close ran: nothing new is built, lingering releases do nothing
 	linger     *time.Duration // tests: overrides lingerFor
+	indexers   map[string]*embed.Indexer
 }
 
 // tierRef and schedRef count the sessions using a tier or scheduler; pinned ones (asked for
@@ -69,7 +71,7 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 		cache.KindAction:     cfg.ActionTTL,
 	}
 	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
-		schedulers: map[string]*schedRef{}}
+		schedulers: map[string]*schedRef{}, indexers: map[string]*embed.Indexer{}}
 }
 
 // Tier returns the cache for cfg: memory, plus Redis when RedisURL is set. It lives until Close.
@@ -305,6 +307,10 @@ func (w *Wiring) Close(grace time.Duration) {
 	}
 	clear(w.tiers)
 	clear(w.schedulers)
+	for _, x := range w.indexers {
+		_ = x.Close()
+	}
+	clear(w.indexers)
 	w.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
