@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+)
+
+// recorder is a reverse proxy in front of the real Ollama that keeps every request body.
+type recorder struct {
+	mu     sync.Mutex
+	bodies map[string][]string // by path
+}
+
+func newRecorder(t *testing.T, target string) (*recorder, string) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{bodies: map[string][]string{}}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		r.mu.Lock()
+		r.bodies[req.URL.Path] = append(r.bodies[req.URL.Path], string(b))
+		r.mu.Unlock()
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	return r, srv.URL
+}
+
+func (r *recorder) all(path string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.bodies[path]...)
+}
+
+// progressEnd waits for the $/progress end of the indexing and returns its message.
+func progressEnd(t *testing.T, ctx context.Context, c *lsptest.Client) string {
+	t.Helper()
+	for {
+		for _, n := range c.Notifications("$/progress") {
+			var p struct {
+				Value struct{ Kind, Message string } `json:"value"`
+			}
+			_ = json.Unmarshal(n.Params, &p)
+			if p.Value.Kind == "end" {
+				return p.Value.Message
+			}
+		}
+		if _, err := c.WaitNotification(ctx, "$/progress"); err != nil {
+			t.Fatalf("indexing did not end: %v", err)
+		}
+	}
+}
+
+// TestWorkspaceIndexThroughRealOllama: the real binary indexes a workspace on open through the
+// real Ollama (tiny embedding model served as nomic-embed-text): progress begins and ends,
+// secret and ignored files never reach Ollama, mimi.search finds code by meaning and name, and a
+// restarted process makes zero embedding calls.
+func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	rec, host := newRecorder(t, ol.URL)
+	root := t.TempDir()
+	files := map[string]string{
+		"config/load.go": "package config\n\n// ParseConfig reads the configuration file at path.\nfunc ParseConfig(path string) (*Config, error) {\n\treturn nil, nil\n}\n",
+		"db/query.go":    "package db\n\n// UsersByID selects users from the database.\nfunc UsersByID(id int) string {\n\treturn \"SELECT name FROM users WHERE id = ?\"\n}\n",
+		".env":           "OPENAI_API_KEY=sk-live-PLANTEDSECRET\n",
+		"deploy/id_rsa":  "-----BEGIN OPENSSH PRIVATE KEY-----\nPLANTEDKEYMATERIAL\n",
+		".gitignore":     "dist/\n",
+		"dist/bundle.go": "package dist\n\nfunc PlantedIgnoredFunction() {}\n",
+	}
+	for p, text := range files {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cacheHome := t.TempDir() // the index lives under the user cache directory
+	rootURI := "file://" + filepath.ToSlash(root)
+	run := func() (string, []wireHit) {
+		ctx := timeout(t, 90*time.Second)
+		c, _, stderr := startServer(t, host, "XDG_CACHE_HOME="+cacheHome)
+		if _, err := c.Initialize(ctx, rootURI, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		end := progressEnd(t, ctx, c)
+		var hits []wireHit
+		if err := c.Call(ctx, "workspace/executeCommand", map[string]any{"command": "mimi.search",
+			"arguments": []any{map[string]any{"query": "ParseConfig configuration file", "limit": 3}}}, &hits); err != nil {
+			t.Fatalf("mimi.search: %v\n%s", err, stderr)
+		}
+		if err := c.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return end, hits
+	}
+	end, hits := run()
+	// load.go, query.go and .gitignore; not .env, id_rsa or the ignored dist/.
+	if !strings.HasPrefix(end, "indexed 3 files") {
+		t.Fatalf("indexing ended with %q", end)
+	}
+	if len(hits) == 0 || !strings.HasSuffix(hits[0].URI, "/config/load.go") {
+		t.Fatalf("search hits = %+v", hits)
+	}
+	embeds := rec.all("/api/embed")
+	if len(embeds) == 0 {
+		t.Fatal("no /api/embed request reached Ollama")
+	}
+	sent := strings.Join(embeds, "\n")
+	for _, secret := range []string{"PLANTEDSECRET", "PLANTEDKEYMATERIAL", "PlantedIgnoredFunction"} {
+		if strings.Contains(sent, secret) {
+			t.Fatalf("%s reached Ollama", secret)
+		}
+	}
+	if !strings.Contains(sent, "search_document: ") {
+		t.Fatalf("documents sent without nomic's task prefix: %.200s", sent)
+	}
+
+	// A restart: the saved index is reused, unchanged files cost no embedding call (the query
+	// of the search is the only /api/embed request).
+	before := len(rec.all("/api/embed"))
+	end, hits = run()
+	if !strings.Contains(end, "(0 embedded") || len(hits) == 0 {
+		t.Fatalf("after a restart: %q, hits %+v", end, hits)
+	}
+	after := rec.all("/api/embed")[before:]
+	for _, b := range after {
+		if strings.Contains(b, "search_document") {
+			t.Fatalf("a restart embedded documents again: %.200s", b)
+		}
+	}
+}
+
+type wireHit struct {
+	URI     string  `json:"uri"`
+	Score   float64 `json:"score"`
+	Snippet string  `json:"snippet"`
+}
