@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -155,4 +156,42 @@ type wireHit struct {
 	URI     string  `json:"uri"`
 	Score   float64 `json:"score"`
 	Snippet string  `json:"snippet"`
+}
+
+// TestIndexAndSearchCommands: `mimi-lsp index DIR` prints what it did (a second run embeds
+// nothing), `mimi-lsp search DIR QUERY` prints ranked hits.
+func TestIndexAndSearchCommands(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	root := t.TempDir()
+	for p, text := range map[string]string{
+		"a/config.go": "package a\n\n// ParseConfig reads the configuration.\nfunc ParseConfig(path string) error { return nil }\n",
+		"b/users.go":  "package b\n\n// UsersByID queries users.\nfunc UsersByID(id int) {}\n",
+	} {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		_ = os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := append(os.Environ(), "OLLAMA_HOST="+ol.URL, "XDG_CACHE_HOME="+t.TempDir())
+	runCmd := func(args ...string) string {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("mimi-lsp %v: %v\n%s", args, err, errb.String())
+		}
+		return out.String()
+	}
+	first := runCmd("index", root)
+	if !strings.Contains(first, "files 2 (indexed 2") || !strings.Contains(first, "chunks") {
+		t.Fatalf("index output:\n%s", first)
+	}
+	if again := runCmd("index", root); !strings.Contains(again, "chunks embedded 0") {
+		t.Fatalf("second index run embedded again:\n%s", again)
+	}
+	if out := runCmd("search", root, "ParseConfig"); !strings.Contains(strings.SplitN(out, "\n", 2)[0], "a/config.go") {
+		t.Fatalf("search output:\n%s", out)
+	}
 }

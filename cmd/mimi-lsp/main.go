@@ -3,6 +3,8 @@
 //	mimi-lsp [serve] [flags]              serve LSP on stdio (or --listen ADDR for TCP)
 //	mimi-lsp complete [flags] FILE:LINE:COL  print the completion at a position (1-based)
 //	mimi-lsp doctor [flags]               check Ollama and the configured models
+//	mimi-lsp index [flags] DIR            index a workspace (progress bar, then what it did)
+//	mimi-lsp search [flags] DIR QUERY     ranked code for a query
 //	mimi-lsp cache stats|clear            shared-cache usage, or delete this namespace
 //	mimi-lsp config                       print every setting with its default
 //	mimi-lsp version
@@ -72,6 +74,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return doctor(ctx, cfg, stdout)
 	case "cache":
 		return cacheCmd(ctx, cfg, fs.Args(), stdout, stderr)
+	case "index":
+		return indexCmd(ctx, cfg, fs.Args(), stdout, stderr, log)
+	case "search":
+		return searchCmd(ctx, cfg, fs.Args(), stdout, stderr, log)
 	case "config":
 		fmt.Fprint(stdout, config.Reference())
 		return 0
@@ -79,7 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "mimi-lsp %s\n", versionString())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, doctor, cache, config, version)\n", cmd)
+		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, doctor, index, search, cache, config, version)\n", cmd)
 		return 2
 	}
 }
