@@ -24,7 +24,7 @@ type Index struct {
 	alive  []bool   // by slot
 	hasVec []bool   // by slot
 	sign   []uint64 // slot*words ...
-	vecs   []uint16 // slot*dims ... float16
+	vecs   f16Pages // by slot
 	files  map[string]*fileEntry
 	kw     *bm25
 	dead   int
@@ -89,7 +89,7 @@ func NewIndex(opts Options) *Index {
 
 func (ix *Index) resetLocked() {
 	ix.dims, ix.words = 0, 0
-	ix.chunks, ix.alive, ix.hasVec, ix.sign, ix.vecs = nil, nil, nil, nil, nil
+	ix.chunks, ix.alive, ix.hasVec, ix.sign, ix.vecs = nil, nil, nil, nil, f16Pages{}
 	ix.files = make(map[string]*fileEntry)
 	ix.kw = newBM25()
 	ix.dead = 0
@@ -130,7 +130,10 @@ func (ix *Index) UpsertFile(meta FileMeta, chunks []Chunk, vectors [][]float32) 
 		ix.dims, ix.words = dims, wordsFor(dims)
 		// Earlier keyword-only slots get room for (absent) vectors.
 		ix.sign = make([]uint64, len(ix.chunks)*ix.words)
-		ix.vecs = make([]uint16, len(ix.chunks)*ix.dims)
+		ix.vecs = f16Pages{dims: dims}
+		for range ix.chunks {
+			ix.vecs.grow()
+		}
 	}
 	ix.removeLocked(meta.Path)
 	e := &fileEntry{meta: meta}
@@ -155,11 +158,9 @@ func (ix *Index) appendLocked(c Chunk, v []float32) uint32 {
 	ix.alive = append(ix.alive, true)
 	ix.hasVec = append(ix.hasVec, v != nil)
 	if ix.dims > 0 {
-		n := len(ix.vecs)
-		ix.vecs = append(ix.vecs, make([]uint16, ix.dims)...)
+		dst := ix.vecs.grow()
 		ix.sign = append(ix.sign, make([]uint64, ix.words)...)
 		if v != nil {
-			dst := ix.vecs[n : n+ix.dims]
 			for i, x := range v {
 				dst[i] = f32ToF16(x)
 			}
@@ -214,7 +215,7 @@ func (ix *Index) compactLocked() {
 			ix.chunks[n] = ix.chunks[s]
 			ix.hasVec[n] = ix.hasVec[s]
 			if ix.dims > 0 {
-				copy(ix.vecs[n*ix.dims:(n+1)*ix.dims], ix.vecs[s*ix.dims:(s+1)*ix.dims])
+				copy(ix.vecs.at(n), ix.vecs.at(s))
 				copy(ix.sign[n*ix.words:(n+1)*ix.words], ix.sign[s*ix.words:(s+1)*ix.words])
 			}
 		}
@@ -225,7 +226,9 @@ func (ix *Index) compactLocked() {
 	ix.chunks = ix.chunks[:n:n]
 	ix.alive = ix.alive[:n:n]
 	ix.hasVec = ix.hasVec[:n:n]
-	ix.vecs = ix.vecs[: n*ix.dims : n*ix.dims]
+	if ix.dims > 0 {
+		ix.vecs.truncate(n)
+	}
 	ix.sign = ix.sign[: n*ix.words : n*ix.words]
 	ix.kw.remap(newSlot, n)
 	for _, e := range ix.files {
@@ -276,7 +279,7 @@ func (ix *Index) Vector(path, id string) ([]float32, bool) {
 			continue
 		}
 		out := make([]float32, ix.dims)
-		for i, h := range ix.vecs[int(s)*ix.dims : int(s+1)*ix.dims] {
+		for i, h := range ix.vecs.at(int(s)) {
 			out[i] = ix.f16[h]
 		}
 		return out, true
@@ -289,7 +292,7 @@ func (ix *Index) Stats() IndexStats {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	st := IndexStats{Files: len(ix.files), Chunks: len(ix.chunks) - ix.dead, Dims: ix.dims}
-	b := int64(len(ix.vecs))*2 + int64(len(ix.sign))*8 + int64(len(ix.chunks))*(112+2)
+	b := ix.vecs.bytes() + int64(len(ix.sign))*8 + int64(len(ix.chunks))*(112+2)
 	for i := range ix.chunks {
 		c := &ix.chunks[i]
 		b += int64(len(c.Text) + len(c.ID) + len(c.Name))

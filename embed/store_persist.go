@@ -163,7 +163,7 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 				continue
 			}
 			b := append(e.buf[:0], 1)
-			for _, h := range ix.vecs[int(s)*ix.dims : int(s+1)*ix.dims] {
+			for _, h := range ix.vecs.at(int(s)) {
 				b = binary.LittleEndian.AppendUint16(b, h)
 			}
 			e.write(b)
@@ -375,6 +375,7 @@ func (d *decoder) index(ctx context.Context, opts Options) (*Index, error) {
 		return nil, d.corrupt("dimensions")
 	}
 	nx.dims, nx.words = int(dims), wordsFor(int(dims))
+	nx.vecs = f16Pages{dims: nx.dims}
 	nFiles, err := d.count(5)
 	if err != nil {
 		return nil, err
@@ -482,11 +483,10 @@ func (d *decoder) chunk(nx *Index, path string) (uint32, error) {
 	}
 	// Keyword-only slots still take dims of room: bound that against the file's size so a
 	// crafted file cannot make a tiny input allocate gigabytes.
-	if int64(len(nx.vecs)+nx.dims)*2 > 16*d.size+64<<20 {
+	if int64(nx.vecs.n+1)*int64(nx.dims)*2 > 16*d.size+64<<20 {
 		return 0, d.corrupt("vector room out of proportion to the file")
 	}
-	base := len(nx.vecs)
-	nx.vecs = append(nx.vecs, make([]uint16, nx.dims)...)
+	v := nx.vecs.grow()
 	nx.sign = append(nx.sign, make([]uint64, nx.words)...)
 	switch flag[0] {
 	case 0:
@@ -495,7 +495,6 @@ func (d *decoder) chunk(nx *Index, path string) (uint32, error) {
 		if err != nil {
 			return 0, err
 		}
-		v := nx.vecs[base : base+nx.dims]
 		for i := range v {
 			v[i] = binary.LittleEndian.Uint16(b[2*i:])
 		}

@@ -116,8 +116,7 @@ func (ix *Index) vectorSearch(ctx context.Context, sc *scratch, q []float32, dep
 			}
 			ties--
 		}
-		v := ix.vecs[s*ix.dims : (s+1)*ix.dims]
-		cands = append(cands, ranked{slot: uint32(s), score: ix.f16.dot(q, v)})
+		cands = append(cands, ranked{slot: uint32(s), score: ix.f16.dot(q, ix.vecs.at(s))})
 	}
 	sortRanked(cands)
 	if len(cands) > depth {

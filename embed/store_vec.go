@@ -124,13 +124,15 @@ func (t *f16Table) dot(q []float32, v []uint16) float32 {
 // wordsFor is the number of uint64 sign-bit words of a dims-long vector.
 func wordsFor(dims int) int { return (dims + 63) / 64 }
 
-// signBitsF16 writes the sign bits of a float16 vector (1 = negative) into dst.
+// signBitsF16 writes the sign bits of a float16 vector (1 = sign bit set) into dst.
 func signBitsF16(dst []uint64, v []uint16) {
-	clear(dst)
-	for i, h := range v {
-		if h&0x8000 != 0 && h&0x7fff != 0 {
-			dst[i/64] |= 1 << (uint(i) % 64)
+	for w := range dst {
+		var x uint64
+		seg := v[w*64 : min(len(v), w*64+64)]
+		for j, h := range seg {
+			x |= uint64(h>>15) << uint(j)
 		}
+		dst[w] = x
 	}
 }
 
@@ -143,3 +145,42 @@ func hamming(a, b []uint64) int {
 	}
 	return n
 }
+
+// pageVecs is how many vectors one page of f16Pages holds: growing by pages wastes at most one
+// page (1.5 MB at 768 dims), where one growing slice would waste up to a quarter of its size.
+const pageVecs = 1024
+
+// f16Pages holds n float16 vectors of dims each, in fixed-size pages.
+type f16Pages struct {
+	dims  int
+	n     int
+	pages [][]uint16
+}
+
+func (p *f16Pages) at(s int) []uint16 {
+	pg := p.pages[s/pageVecs]
+	o := (s % pageVecs) * p.dims
+	return pg[o : o+p.dims : o+p.dims]
+}
+
+// grow appends a zero vector and returns it.
+func (p *f16Pages) grow() []uint16 {
+	if p.n%pageVecs == 0 {
+		p.pages = append(p.pages, make([]uint16, pageVecs*p.dims))
+	}
+	p.n++
+	return p.at(p.n - 1)
+}
+
+// truncate keeps the first n vectors.
+func (p *f16Pages) truncate(n int) {
+	keep := (n + pageVecs - 1) / pageVecs
+	clear(p.pages[keep:])
+	p.pages = p.pages[:keep]
+	if n%pageVecs != 0 {
+		clear(p.pages[keep-1][(n%pageVecs)*p.dims:])
+	}
+	p.n = n
+}
+
+func (p *f16Pages) bytes() int64 { return int64(len(p.pages)) * pageVecs * int64(p.dims) * 2 }
