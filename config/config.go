@@ -49,6 +49,7 @@ type Config struct {
 	NumParallel         int           `json:"numParallel" env:"MIMI_NUM_PARALLEL" flag:"num-parallel" help:"model calls run at once per model (match Ollama's OLLAMA_NUM_PARALLEL); more wait in a priority queue"`
 	Indexing            bool          `json:"indexing" env:"MIMI_INDEXING" flag:"indexing" help:"index the workspace folders through the embedding model on open, for retrieval (mimi.search)"`
 	IndexMaxFileSize    int64         `json:"indexMaxFileSize" env:"MIMI_INDEX_MAX_FILE_SIZE" flag:"index-max-file-size" help:"files larger than this many bytes are not indexed"`
+	SnippetTokens       int           `json:"snippetTokens" env:"MIMI_SNIPPET_TOKENS" flag:"snippet-tokens" help:"token budget for code from other files (retrieved from the workspace index) in completion prompts; 0 = none"`
 	IndexIgnore         string        `json:"indexIgnore" env:"MIMI_INDEX_IGNORE" flag:"index-ignore" help:"extra comma-separated .gitignore-style patterns of files not to index (besides .gitignore, .mimiignore, the secret denylist and the built-in skips)"`
 }
 
@@ -82,6 +83,7 @@ func Default() Config {
 		NumParallel:         1,
 		Indexing:            true,
 		IndexMaxFileSize:    1 << 20,
+		SnippetTokens:       1024,
 	}
 }
 
@@ -120,9 +122,12 @@ func (c Config) Validate() error {
 	if c.PrefixTokens < 1 || c.SuffixTokens < 0 {
 		bad("prefixTokens/suffixTokens", "must be positive (got %d/%d)", c.PrefixTokens, c.SuffixTokens)
 	}
-	if c.PrefixTokens+c.SuffixTokens+c.NumPredict > c.NumCtx {
-		bad("prefixTokens+suffixTokens+numPredict", "%d exceeds numCtx %d (Ollama would cut the prompt from the front)",
-			c.PrefixTokens+c.SuffixTokens+c.NumPredict, c.NumCtx)
+	if c.SnippetTokens < 0 {
+		bad("snippetTokens", "must not be negative")
+	}
+	if n := c.PrefixTokens + c.SuffixTokens + c.SnippetTokens + c.NumPredict; n > c.NumCtx {
+		bad("prefixTokens+suffixTokens+snippetTokens+numPredict", "%d exceeds numCtx %d (Ollama would cut the prompt from the front)",
+			n, c.NumCtx)
 	}
 	if c.MaxLines < 1 {
 		bad("maxLines", "must be at least 1")

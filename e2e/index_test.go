@@ -98,13 +98,16 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 	}
 	cacheHome := t.TempDir() // the index lives under the user cache directory
 	rootURI := "file://" + filepath.ToSlash(root)
-	run := func() (string, []wireHit) {
+	run := func(afterIndex func(ctx context.Context, c *lsptest.Client)) (string, []wireHit) {
 		ctx := timeout(t, 90*time.Second)
 		c, _, stderr := startServer(t, host, "XDG_CACHE_HOME="+cacheHome)
 		if _, err := c.Initialize(ctx, rootURI, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		end := progressEnd(t, ctx, c)
+		if afterIndex != nil {
+			afterIndex(ctx, c)
+		}
 		var hits []wireHit
 		if err := c.Call(ctx, "workspace/executeCommand", map[string]any{"command": "mimi.search",
 			"arguments": []any{map[string]any{"query": "ParseConfig configuration file", "limit": 3}}}, &hits); err != nil {
@@ -115,7 +118,7 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 		}
 		return end, hits
 	}
-	end, hits := run()
+	end, hits := run(nil)
 	// load.go, query.go and .gitignore; not .env, id_rsa or the ignored dist/.
 	if !strings.HasPrefix(end, "indexed 3 files") {
 		t.Fatalf("indexing ended with %q", end)
@@ -137,10 +140,35 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 		t.Fatalf("documents sent without nomic's task prefix: %.200s", sent)
 	}
 
+	// Completions in another file get the relevant code from the index in their prompt: the
+	// first completion in a region starts the search, a later one carries its snippets.
+	run(func(ctx context.Context, c *lsptest.Client) {
+		uri := rootURI + "/cmd/main.go"
+		text := "package main\n\nfunc main() {\n\tcfg, err := ParseConfig(\"app.yaml\")\n\t\n}\n"
+		_ = c.DidOpen(uri, "go", text)
+		for i := range 50 {
+			before := len(rec.all("/api/generate"))
+			_ = c.DidChange(uri, i+2, lsptest.Change{StartLine: 4, StartChar: 1, EndLine: 4, EndChar: 1, Text: " "})
+			var list lsptest.CompletionList
+			if err := c.Call(ctx, "textDocument/completion", lsptest.PositionParams(uri, 4, 2+i), &list); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range rec.all("/api/generate")[before:] {
+				var req struct{ Prompt string }
+				_ = json.Unmarshal([]byte(b), &req)
+				if strings.Contains(req.Prompt, "<|file_sep|>config/load.go\n") && strings.Contains(req.Prompt, "func ParseConfig") {
+					return
+				}
+			}
+			time.Sleep(100 * time.Millisecond) // let the background search land (not a timing assert)
+		}
+		t.Fatal("no completion prompt carried the ParseConfig snippet from config/load.go")
+	})
+
 	// A restart: the saved index is reused, unchanged files cost no embedding call (the query
 	// of the search is the only /api/embed request).
 	before := len(rec.all("/api/embed"))
-	end, hits = run()
+	end, hits = run(nil)
 	if !strings.Contains(end, "(0 embedded") || len(hits) == 0 {
 		t.Fatalf("after a restart: %q, hits %+v", end, hits)
 	}

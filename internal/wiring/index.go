@@ -104,6 +104,7 @@ func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report fun
 			errs = append(errs, fmt.Errorf("%s: %w", root, err))
 		}
 	}
+	s.retr.forget() // snippets computed before are stale now
 	return sum, errors.Join(errs...)
 }
 

@@ -27,11 +27,13 @@ type Session struct {
 	sched    *schedRef
 	closed   bool
 	indexers []*embed.Indexer // roots this session indexed (shared per process, closed by Wiring.Close)
+	retr     *retriever
 }
 
 // NewSession builds a session for cfg.
 func (w *Wiring) NewSession(cfg config.Config) (*Session, error) {
 	s := &Session{w: w}
+	s.retr = newRetriever(w.log, s.sessionSearch)
 	if err := s.Configure(cfg); err != nil {
 		return nil, err
 	}
@@ -90,13 +92,13 @@ func (s *Session) Configure(cfg config.Config) error {
 
 // Complete implements lsp.Service.
 func (s *Session) Complete(ctx context.Context, r completion.Request) (completion.Result, error) {
-	return s.engine().Complete(ctx, r)
-}
-
-func (s *Session) engine() *completion.Engine {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.eng
+	eng, budget, indexed := s.eng, s.cfg.SnippetTokens*3, len(s.indexers) > 0
+	s.mu.Unlock()
+	if indexed && len(r.Snippets) == 0 {
+		r.Snippets = s.retr.snippets(r, budget)
+	}
+	return eng.Complete(ctx, r)
 }
 
 // Stats implements lsp.Service: the engine's answers by source and the cache tiers.
@@ -125,6 +127,7 @@ func (s *Session) Close() {
 	s.closed = true
 	tier, sched, cfg := s.tier, s.sched, s.cfg
 	s.mu.Unlock()
+	s.retr.close()
 	s.w.releaseTier(tier, lingerFor(cfg))
 	s.w.releaseScheduler(sched, lingerFor(cfg))
 }

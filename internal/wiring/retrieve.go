@@ -1,0 +1,170 @@
+package wiring
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/mimi-lsp/mimi-lsp/completion"
+	"github.com/mimi-lsp/mimi-lsp/embed"
+)
+
+// retriever gives completion prompts code from other files, computed ahead of the keystroke:
+// the first completion in a region of a file starts a search in the background and goes on
+// without snippets; later completions in that region get them at once (a map lookup). A
+// completion never waits for retrieval, and no search runs twice for one region.
+type retriever struct {
+	log    *slog.Logger
+	search func(ctx context.Context, query string, limit int) ([]searchHit, error)
+
+	mu      sync.Mutex
+	regions map[string]*region // by file + region
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	running bool // one search at a time per session
+}
+
+type region struct {
+	ready    bool
+	snippets []completion.Snippet
+}
+
+type searchHit struct {
+	rel  string // workspace-relative path, for the prompt
+	file string // absolute path, to skip the file being edited
+	text string
+}
+
+// regionLines is how far the cursor moves before retrieval is asked again.
+const regionLines = 20
+
+func newRetriever(log *slog.Logger, search func(ctx context.Context, query string, limit int) ([]searchHit, error)) *retriever {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &retriever{log: log, search: search, regions: map[string]*region{}, ctx: ctx, cancel: cancel}
+}
+
+// snippets returns the snippets ready for r's region (nil when none yet), starting their search
+// when nobody has; budget bounds their total size in bytes.
+func (rt *retriever) snippets(r completion.Request, budget int) []completion.Snippet {
+	if budget <= 0 || r.File == "" {
+		return nil
+	}
+	line := strings.Count(r.Text[:r.Offset], "\n")
+	key := r.File + "\x00" + strconv.Itoa(line/regionLines)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if reg, ok := rt.regions[key]; ok {
+		return reg.snippets
+	}
+	if rt.running || rt.ctx.Err() != nil {
+		return nil
+	}
+	query := queryAround(r.Text, r.Offset)
+	if query == "" {
+		rt.regions[key] = &region{ready: true}
+		return nil
+	}
+	rt.running = true
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		ctx, cancel := context.WithTimeout(rt.ctx, 10*time.Second)
+		defer cancel()
+		hits, err := rt.search(ctx, query, 8)
+		var out []completion.Snippet
+		used := 0
+		for _, h := range hits {
+			if h.file == r.File || used+len(h.text) > budget {
+				continue
+			}
+			used += len(h.text)
+			out = append(out, completion.Snippet{Path: h.rel, Text: h.text})
+			if len(out) == 3 {
+				break
+			}
+		}
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		rt.running = false
+		if err != nil {
+			rt.log.Debug("retrieval failed; completing without context from other files", "err", err)
+			return // asked again at the next completion in the region
+		}
+		if len(rt.regions) > 4096 { // bounded: forget everything rather than track recency
+			clear(rt.regions)
+		}
+		rt.regions[key] = &region{ready: true, snippets: out}
+	}()
+	return nil
+}
+
+// forget drops the snippets of a file's regions (its text or the index changed).
+func (rt *retriever) forget() {
+	rt.mu.Lock()
+	clear(rt.regions)
+	rt.mu.Unlock()
+}
+
+// close stops the search in flight and waits for it.
+func (rt *retriever) close() {
+	rt.cancel()
+	rt.wg.Wait()
+}
+
+// queryAround is the identifiers of the lines around the cursor (the code being written and
+// what it refers to), most recent first, without duplicates.
+func queryAround(text string, off int) string {
+	start := off
+	for range 12 { // the 12 lines before the cursor
+		j := strings.LastIndexByte(text[:start], '\n')
+		if j < 0 {
+			start = 0
+			break
+		}
+		start = j
+	}
+	end := min(len(text), off+200)
+	seen := map[string]bool{}
+	var ids []string
+	for _, w := range strings.FieldsFunc(text[start:end], func(r rune) bool { return r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) < 3 || keywords[w] || unicode.IsDigit(rune(w[0])) || seen[w] {
+			continue
+		}
+		seen[w] = true
+		ids = append(ids, w)
+	}
+	if len(ids) > 24 {
+		ids = ids[len(ids)-24:]
+	}
+	return strings.Join(ids, " ")
+}
+
+var keywords = map[string]bool{"func": true, "return": true, "package": true, "import": true, "var": true, "const": true,
+	"type": true, "struct": true, "interface": true, "for": true, "range": true, "if": true, "else": true, "switch": true,
+	"case": true, "default": true, "defer": true, "nil": true, "true": true, "false": true, "string": true, "int": true,
+	"error": true, "def": true, "self": true, "class": true, "function": true, "let": true, "new": true, "this": true}
+
+// sessionSearch adapts the session's indexers to the retriever.
+func (s *Session) sessionSearch(ctx context.Context, query string, limit int) ([]searchHit, error) {
+	s.mu.Lock()
+	xs := append([]*embed.Indexer(nil), s.indexers...)
+	s.mu.Unlock()
+	var out []searchHit
+	for _, x := range xs {
+		hits, err := x.Search(ctx, query, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hits {
+			out = append(out, searchHit{rel: h.Chunk.Path, file: filepath.Join(x.Walker().Root(), filepath.FromSlash(h.Chunk.Path)),
+				text: h.Chunk.Text})
+		}
+	}
+	return out, nil
+}

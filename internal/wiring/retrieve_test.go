@@ -1,0 +1,70 @@
+package wiring
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/completion"
+)
+
+// TestRetrieverNeverWaits: the first completion in a region gets no snippets and starts one
+// search; later ones get its snippets at once (not the file's own code, within the budget);
+// another region searches again; close ends a search in flight.
+func TestRetrieverNeverWaits(t *testing.T) {
+	var searches atomic.Int32
+	release := make(chan struct{})
+	rt := newRetriever(slog.New(slog.DiscardHandler), func(ctx context.Context, query string, limit int) ([]searchHit, error) {
+		searches.Add(1)
+		if !strings.Contains(query, "ParseConfig") {
+			t.Errorf("query %q lacks the identifier at the cursor", query)
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return []searchHit{
+			{rel: "cmd/main.go", file: "/w/cmd/main.go", text: "the file being edited"},
+			{rel: "config/load.go", file: "/w/config/load.go", text: "func ParseConfig() {}"},
+			{rel: "big.go", file: "/w/big.go", text: strings.Repeat("x", 5000)},
+		}, nil
+	})
+	text := "package main\n\nfunc main() {\n\tcfg := ParseConfig(\"a\")\n\t\n}\n"
+	req := completion.Request{Text: text, Offset: strings.Index(text, "\t\n") + 1, File: "/w/cmd/main.go"}
+	if got := rt.snippets(req, 3000); got != nil {
+		t.Fatalf("first completion got %v; it must not wait for the search", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); searches.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no search started")
+		}
+	}
+	if got := rt.snippets(req, 3000); got != nil || searches.Load() != 1 {
+		t.Fatalf("a second search started (%d) or snippets before it ended: %v", searches.Load(), got)
+	}
+	close(release)
+	var got []completion.Snippet
+	for deadline := time.Now().Add(10 * time.Second); got == nil; got = rt.snippets(req, 3000) {
+		if time.Now().After(deadline) {
+			t.Fatal("the search's snippets never arrived")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(got) != 1 || got[0].Path != "config/load.go" {
+		t.Fatalf("snippets = %+v; want only config/load.go (not the file itself, not over the budget)", got)
+	}
+	if searches.Load() != 1 {
+		t.Fatalf("%d searches for one region", searches.Load())
+	}
+	// close ends a search in flight (goleak checks nothing is left).
+	blocked := newRetriever(slog.New(slog.DiscardHandler), func(ctx context.Context, _ string, _ int) ([]searchHit, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	blocked.snippets(req, 3000)
+	blocked.close()
+}
