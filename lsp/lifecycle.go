@@ -29,7 +29,12 @@ type initializeParams struct {
 		General struct {
 			PositionEncodings []string `json:"positionEncodings"`
 		} `json:"general"`
-		Window windowCapabilities `json:"window"`
+		Window    windowCapabilities `json:"window"`
+		Workspace struct {
+			DidChangeWatchedFiles struct {
+				DynamicRegistration bool `json:"dynamicRegistration"`
+			} `json:"didChangeWatchedFiles"`
+		} `json:"workspace"`
 	} `json:"capabilities"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
@@ -91,6 +96,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	s.enc = enc
 	s.roots = roots
 	s.clientProgress = p.Capabilities.Window.WorkDoneProgress
+	s.clientWatch = p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration
 	s.root = rootPath
 	if rootPath != "" {
 		s.rootName = filepath.Base(rootPath)

@@ -75,6 +75,9 @@ type Server struct {
 	clientProgress bool                 // the client supports window/workDoneProgress
 	progresses     map[string]*progress // by token, for window/workDoneProgress/cancel
 	indexCancel    context.CancelFunc   // the running indexing, if any
+	refreshing     bool                 // a quiet index refresh runs
+	refreshAgain   bool                 // files changed during it: run once more
+	clientWatch    bool                 // the client registers file watchers dynamically
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
 	problemAt      time.Time
@@ -255,6 +258,9 @@ func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
 		}
 	case "initialized":
 		s.startIndexing()
+		s.watchFiles()
+	case "workspace/didChangeWatchedFiles":
+		s.refreshIndex()
 	case "window/workDoneProgress/cancel":
 		var p struct {
 			Token json.RawMessage `json:"token"`

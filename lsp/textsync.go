@@ -123,5 +123,6 @@ func (s *Server) didSave(raw json.RawMessage) error {
 	if d, ok := s.docs.get(p.TextDocument.URI); ok && p.Text != nil && *p.Text != d.Text {
 		s.docs.put(NewDocument(d.URI, d.LanguageID, d.Version, *p.Text))
 	}
+	s.refreshIndex() // the saved file is on disk now
 	return nil
 }

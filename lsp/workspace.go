@@ -87,6 +87,65 @@ func (s *Server) startIndexing() {
 	})
 }
 
+// refreshIndex brings the index up to date after files changed on disk (a save, watched-file
+// events): quietly (no progress), one run at a time, and changes that arrive during a run cause
+// exactly one more run. Unchanged files cost a stat each.
+func (s *Server) refreshIndex() {
+	ix, ok := s.svc.(Indexer)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	if !s.cfg.Indexing || len(s.roots) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	if s.refreshing {
+		s.refreshAgain = true
+		s.mu.Unlock()
+		return
+	}
+	s.refreshing = true
+	roots := append([]string(nil), s.roots...)
+	s.mu.Unlock()
+	s.background(func(ctx context.Context) {
+		for {
+			if _, err := ix.IndexWorkspace(ctx, roots, func(IndexProgress) {}); err != nil && ctx.Err() == nil {
+				s.log.Warn("index refresh failed", "err", err)
+			}
+			s.mu.Lock()
+			if !s.refreshAgain || ctx.Err() != nil {
+				s.refreshing, s.refreshAgain = false, false
+				s.mu.Unlock()
+				return
+			}
+			s.refreshAgain = false
+			s.mu.Unlock()
+		}
+	})
+}
+
+// watchFiles asks the client to report file changes in the workspace (created, changed,
+// deleted — also by other programs, e.g. git checkout) when it supports dynamic registration.
+func (s *Server) watchFiles() {
+	s.mu.Lock()
+	ok := s.clientWatch && s.cfg.Indexing
+	s.mu.Unlock()
+	if _, indexes := s.svc.(Indexer); !ok || !indexes || s.conn == nil {
+		return
+	}
+	s.background(func(ctx context.Context) {
+		params := map[string]any{"registrations": []any{map[string]any{
+			"id": "mimi-index-watch", "method": "workspace/didChangeWatchedFiles",
+			"registerOptions": map[string]any{"watchers": []any{map[string]any{"globPattern": "**/*"}}},
+		}}}
+		var ignored any
+		if _, err := s.conn.Call(ctx, "client/registerCapability", params, &ignored); err != nil {
+			s.log.Debug("file watching not registered; the index follows saves only", "err", err)
+		}
+	})
+}
+
 type executeCommandParams struct {
 	Command   string            `json:"command"`
 	Arguments []json.RawMessage `json:"arguments"`

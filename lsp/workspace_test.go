@@ -152,3 +152,47 @@ func TestIndexingCancelledByTheUser(t *testing.T) {
 		t.Fatalf("search without a query: %v", err)
 	}
 }
+
+// TestIndexFollowsSavesAndWatchedFiles: file watchers are registered; a save and a watched-file
+// event re-run the indexing quietly (no new progress in the editor).
+func TestIndexFollowsSavesAndWatchedFiles(t *testing.T) {
+	x := &indexService{release: make(chan struct{})}
+	close(x.release) // every run ends at once
+	c := startIndexSession(t, x)
+	ctx := context.Background()
+	if _, err := c.Initialize(ctx, "file:///w", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitProgress(t, c, "end")
+	runs := func() int {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return x.runs
+	}
+	waitRuns := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); runs() < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("index runs = %d, want %d", runs(), n)
+			}
+		}
+	}
+	waitRuns(1)
+	_ = c.DidOpen("file:///w/a.go", "go", "package a\n")
+	_ = c.Notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": "file:///w/a.go"}})
+	waitRuns(2)
+	_ = c.Notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []any{map[string]any{"uri": "file:///w/b.go", "type": 1}}})
+	waitRuns(3)
+	if n := len(c.Notifications("client/registerCapability")); n != 1 {
+		t.Fatalf("file watchers registered %d times", n)
+	}
+	begins := 0
+	for _, n := range c.Notifications("$/progress") {
+		if strings.Contains(string(n.Params), `"begin"`) {
+			begins++
+		}
+	}
+	if begins != 1 {
+		t.Fatalf("%d progress begins; refreshes must be quiet", begins)
+	}
+}

@@ -13,8 +13,9 @@ func (c *Client) Initialize(ctx context.Context, rootURI string, encodings []str
 		"rootUri":    rootURI,
 		"clientInfo": map[string]any{"name": "lsptest", "version": "1"},
 		"capabilities": map[string]any{
-			"general": map[string]any{"positionEncodings": encodings},
-			"window":  map[string]any{"workDoneProgress": true},
+			"general":   map[string]any{"positionEncodings": encodings},
+			"window":    map[string]any{"workDoneProgress": true},
+			"workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}},
 		},
 	}
 	if initOptions != nil {
