@@ -143,6 +143,13 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 	// Completions in another file get the relevant code from the index in their prompt: the
 	// first completion in a region starts the search, a later one carries its snippets.
 	run(func(ctx context.Context, c *lsptest.Client) {
+		// A completion inside the secret file makes no model call and no search query.
+		envURI := rootURI + "/.env"
+		_ = c.DidOpen(envURI, "plaintext", files[".env"]+"OPENAI_")
+		var none lsptest.CompletionList
+		if err := c.Call(ctx, "textDocument/completion", lsptest.PositionParams(envURI, 1, 7), &none); err != nil || len(none.Items) != 0 {
+			t.Fatalf("completion in .env: %+v, %v", none, err)
+		}
 		uri := rootURI + "/cmd/main.go"
 		text := "package main\n\nfunc main() {\n\tcfg, err := ParseConfig(\"app.yaml\")\n\t\n}\n"
 		_ = c.DidOpen(uri, "go", text)
@@ -164,6 +171,14 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 		}
 		t.Fatal("no completion prompt carried the ParseConfig snippet from config/load.go")
 	})
+
+	for _, path := range []string{"/api/embed", "/api/generate"} {
+		for _, b := range rec.all(path) {
+			if strings.Contains(b, "PLANTEDSECRET") || strings.Contains(b, "OPENAI_API_KEY") {
+				t.Fatalf("the secret file's text reached Ollama's %s: %.200s", path, b)
+			}
+		}
+	}
 
 	// A restart: the saved index is reused, unchanged files cost no embedding call (the query
 	// of the search is the only /api/embed request).

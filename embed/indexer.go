@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 )
 
@@ -26,13 +26,14 @@ type IndexerConfig struct {
 	Log         *slog.Logger
 }
 
-// DefaultDir is where the index of root lives: the user cache directory, one folder per root.
-func DefaultDir(root string) (string, error) {
+// DefaultDir is where the index of root built with an embedding model lives: the user cache
+// directory, one folder per root and model (vectors of two models never mix in one index).
+func DefaultDir(root, model string) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("embed: no cache directory for the index: %w", err)
 	}
-	sum := sha256.Sum256([]byte(filepath.Clean(root)))
+	sum := sha256.Sum256([]byte(filepath.Clean(root) + "\x00" + model))
 	return filepath.Join(base, "mimi-lsp", "index", hex.EncodeToString(sum[:8])), nil
 }
 
@@ -48,7 +49,7 @@ type Indexer struct {
 	claim  *WriterClaim // nil: read-only
 	log    *slog.Logger
 
-	run sync.Mutex // one Run at a time
+	run chan struct{} // one Run at a time (a semaphore a cancelled caller can leave)
 }
 
 // RunStats is what one Run did.
@@ -63,8 +64,12 @@ type RunStats struct {
 	Calls     int // embedding calls
 	Skipped   int // chunks the model rejected
 	ReadOnly  bool
+	Touched   int // files with a new mtime and the same content (manifest updated)
 	Duration  time.Duration
 }
+
+// Changed reports whether the run changed the index (and so saved it).
+func (st RunStats) Changed() bool { return st.Indexed+st.Removed+st.Touched > 0 }
 
 // OpenIndexer loads the saved index of cfg.Root (an empty one when there is none or it is
 // unreadable) and claims the directory for writing when nobody else has.
@@ -76,7 +81,7 @@ func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexe
 		cfg.BatchChunks = 256
 	}
 	if cfg.Dir == "" {
-		d, err := DefaultDir(cfg.Root)
+		d, err := DefaultDir(cfg.Root, emb.Model())
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +91,7 @@ func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexe
 	if err != nil {
 		return nil, err
 	}
-	x := &Indexer{cfg: cfg, walker: w, emb: emb, ix: NewIndex(Options{}), log: cfg.Log}
+	x := &Indexer{cfg: cfg, walker: w, emb: emb, ix: NewIndex(Options{}), log: cfg.Log, run: make(chan struct{}, 1)}
 	claim, err := ClaimWriter(cfg.Dir)
 	switch {
 	case errors.Is(err, ErrClaimed):
@@ -101,6 +106,9 @@ func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexe
 	}
 	return x, nil
 }
+
+// Dir is where the index is saved.
+func (x *Indexer) Dir() string { return x.cfg.Dir }
 
 // Index is the searchable index.
 func (x *Indexer) Index() *Index { return x.ix }
@@ -130,13 +138,23 @@ type pending struct {
 // Run brings the index up to date with the files on disk and saves it. report (optional) is
 // called with files done and total. A read-only indexer reloads the owner's index instead.
 func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunStats, error) {
-	x.run.Lock()
-	defer x.run.Unlock()
+	select {
+	case x.run <- struct{}{}:
+		defer func() { <-x.run }()
+	case <-ctx.Done():
+		return RunStats{}, ctx.Err()
+	}
 	start := time.Now()
-	st := RunStats{ReadOnly: x.ReadOnly()}
 	if report == nil {
 		report = func(int, int) {}
 	}
+	if x.claim == nil { // the owner may have exited: take over
+		if claim, err := ClaimWriter(x.cfg.Dir); err == nil {
+			x.claim = claim
+			x.log.Info("took over the index", "root", x.cfg.Root)
+		}
+	}
+	st := RunStats{ReadOnly: x.ReadOnly()}
 	if x.ReadOnly() {
 		err := x.ix.Load(ctx, x.cfg.Dir)
 		st.Chunks, st.Duration = x.ix.Stats().Chunks, time.Since(start)
@@ -194,8 +212,10 @@ func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunSta
 		}
 	}
 	report(len(files), len(files))
-	if err := x.ix.Save(ctx, x.cfg.Dir); err != nil {
-		return st, err
+	if st.Changed() {
+		if err := x.ix.Save(ctx, x.cfg.Dir); err != nil {
+			return st, err
+		}
 	}
 	st.Chunks, st.Duration = x.ix.Stats().Chunks, time.Since(start)
 	x.log.Info("index updated", "root", x.cfg.Root, "files", st.Files, "indexed", st.Indexed, "unchanged", st.Unchanged,
@@ -212,7 +232,7 @@ func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
 		st.Unchanged++
 		return nil, nil
 	}
-	data, err := os.ReadFile(f.Abs)
+	data, err := readBounded(f.Abs, x.maxFileSize())
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +243,7 @@ func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
 		vecs: make([][]float32, len(chunks))}
 	if had && old.Hash == hash {
 		st.Unchanged++ // touched, not changed: keep its vectors, record the new mtime
+		st.Touched++
 	} else {
 		st.Indexed++
 	}
@@ -275,7 +296,11 @@ func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats
 
 // Search ranks the index for a query: keyword and vector (when the query embeds) fused.
 func (x *Indexer) Search(ctx context.Context, query string, limit int) ([]Hit, error) {
-	qv, err := x.emb.EmbedQuery(ctx, query)
+	// The query's embedding waits behind document batches while indexing runs: give it a short
+	// budget and fall back to keyword search.
+	qctx, cancel := context.WithTimeout(ctx, queryEmbedBudget)
+	qv, err := x.emb.EmbedQuery(qctx, query)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -284,4 +309,31 @@ func (x *Indexer) Search(ctx context.Context, query string, limit int) ([]Hit, e
 		qv = nil
 	}
 	return x.ix.Search(ctx, query, qv, limit), nil
+}
+
+// queryEmbedBudget bounds how long a search waits for its query's embedding.
+const queryEmbedBudget = 2 * time.Second
+
+func (x *Indexer) maxFileSize() int64 {
+	if x.cfg.Walk.MaxFileSize > 0 {
+		return x.cfg.Walk.MaxFileSize
+	}
+	return DefaultMaxFileSize
+}
+
+// readBounded reads a file that must not exceed max bytes (it may have grown since the walk).
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s grew past %d bytes", path, max)
+	}
+	return data, nil
 }

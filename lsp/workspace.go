@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
+
+	"go.lsp.dev/protocol"
 
 	"go.lsp.dev/jsonrpc2"
 )
@@ -45,32 +49,59 @@ const (
 	CommandReindex = "mimi.reindex"
 )
 
+// indexRoots is the workspace folders that may be indexed, and whether indexing is on at all.
+// Never a home directory or a filesystem root (or an ancestor of home): a client that falls
+// back to one would send the user's whole home — configuration, credentials, history — to the
+// model. Never over an unauthenticated TCP socket: any local user could index and read back
+// another user's files through mimi.search.
+func (s *Server) indexRoots(ctx context.Context) ([]string, bool) {
+	if _, ok := s.svc.(Indexer); !ok || s.opts.LockEndpoints {
+		return nil, false
+	}
+	s.mu.Lock()
+	on, roots := s.cfg.Indexing, append([]string(nil), s.roots...)
+	s.mu.Unlock()
+	if !on {
+		return nil, false
+	}
+	home, _ := os.UserHomeDir()
+	var out []string
+	for _, r := range roots {
+		r = filepath.Clean(r)
+		if r == filepath.Dir(r) || (home != "" && isAncestorOrSelf(r, filepath.Clean(home))) {
+			s.showOnce(ctx, "index-root:"+r, protocol.MessageTypeWarning, fmt.Sprintf(
+				"mimi-lsp: not indexing %s (a home directory or a filesystem root); open a project folder to get workspace context.", r))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, true
+}
+
+// isAncestorOrSelf reports whether dir is p or contains it.
+func isAncestorOrSelf(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
+}
+
 // startIndexing indexes the workspace folders in the background with a cancellable progress.
 // A new run cancels the previous one.
 func (s *Server) startIndexing() {
-	ix, ok := s.svc.(Indexer)
-	if !ok {
+	ix, _ := s.svc.(Indexer)
+	roots, on := s.indexRoots(s.bgCtx)
+	if !on || len(roots) == 0 {
 		return
 	}
 	s.mu.Lock()
-	roots := append([]string(nil), s.roots...)
-	if !s.cfg.Indexing {
-		s.mu.Unlock()
-		return
-	}
 	if s.indexCancel != nil {
 		s.indexCancel()
 	}
+	ictx, cancel := context.WithCancel(s.bgCtx)
+	s.indexCancel = cancel
 	s.mu.Unlock()
-	if len(roots) == 0 {
-		s.log.Info("no workspace folder: nothing to index")
-		return
-	}
-	s.background(func(ctx context.Context) {
-		p, pctx := s.startProgress(ctx, "mimi: indexing workspace", fmt.Sprintf("%d folder(s)", len(roots)))
-		s.mu.Lock()
-		s.indexCancel = p.cancel
-		s.mu.Unlock()
+	s.background(func(context.Context) {
+		defer cancel()
+		p, pctx := s.startProgress(ictx, "mimi: indexing workspace", fmt.Sprintf("%d folder(s)", len(roots)))
 		sum, err := ix.IndexWorkspace(pctx, roots, func(pr IndexProgress) {
 			p.report(pr.Done, pr.Total, fmt.Sprintf("%d/%d files", pr.Done, pr.Total))
 		})
@@ -91,22 +122,18 @@ func (s *Server) startIndexing() {
 // events): quietly (no progress), one run at a time, and changes that arrive during a run cause
 // exactly one more run. Unchanged files cost a stat each.
 func (s *Server) refreshIndex() {
-	ix, ok := s.svc.(Indexer)
-	if !ok {
+	ix, _ := s.svc.(Indexer)
+	roots, on := s.indexRoots(s.bgCtx)
+	if !on || len(roots) == 0 {
 		return
 	}
 	s.mu.Lock()
-	if !s.cfg.Indexing || len(s.roots) == 0 {
-		s.mu.Unlock()
-		return
-	}
 	if s.refreshing {
 		s.refreshAgain = true
 		s.mu.Unlock()
 		return
 	}
 	s.refreshing = true
-	roots := append([]string(nil), s.roots...)
 	s.mu.Unlock()
 	s.background(func(ctx context.Context) {
 		for {
@@ -173,6 +200,10 @@ func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonr
 	ix, ok := s.svc.(Indexer)
 	if !ok && (p.Command == CommandSearch || p.Command == CommandReindex) {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "%s: workspace indexing is not available", p.Command))
+	}
+	if _, on := s.indexRoots(ctx); !on && ok {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest,
+			"%s: workspace indexing is off (the indexing setting, or a TCP session)", p.Command))
 	}
 	switch p.Command {
 	case CommandReindex:

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -194,5 +196,32 @@ func TestIndexFollowsSavesAndWatchedFiles(t *testing.T) {
 	}
 	if begins != 1 {
 		t.Fatalf("%d progress begins; refreshes must be quiet", begins)
+	}
+}
+
+// TestHomeDirectoryIsNeverIndexed: a client whose root falls back to the home directory (or /)
+// gets a message instead of its whole home sent to the embedding model.
+func TestHomeDirectoryIsNeverIndexed(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory")
+	}
+	for _, root := range []string{home, "/"} {
+		x := &indexService{release: make(chan struct{})}
+		close(x.release)
+		c := startIndexSession(t, x)
+		if _, err := c.Initialize(context.Background(), "file://"+filepath.ToSlash(root), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := c.WaitNotification(context.Background(), "window/showMessage")
+		if err != nil || !strings.Contains(string(msg.Params), "not indexing") {
+			t.Fatalf("%s: message %s, %v", root, msg.Params, err)
+		}
+		x.mu.Lock()
+		runs := x.runs
+		x.mu.Unlock()
+		if runs != 0 {
+			t.Fatalf("%s was indexed", root)
+		}
 	}
 }

@@ -84,10 +84,8 @@ func indexCmd(ctx context.Context, cfg config.Config, args []string, stdout, std
 	}
 	ixs := x.Index().Stats()
 	size := int64(0)
-	if d, err := embed.DefaultDir(x.Walker().Root()); err == nil {
-		if fi, err := os.Stat(filepath.Join(d, "index.bin")); err == nil {
-			size = fi.Size()
-		}
+	if fi, err := os.Stat(filepath.Join(x.Dir(), "index.bin")); err == nil {
+		size = fi.Size()
 	}
 	fmt.Fprintf(stdout, "files %d (indexed %d, unchanged %d, removed %d)\nchunks %d\nembedding calls %d, chunks embedded %d, from cache %d, rejected %d\ntime %s\nindex %d bytes on disk, %d in memory\n",
 		st.Files, st.Indexed, st.Unchanged, st.Removed, st.Chunks, st.Calls, st.Embedded, st.CacheHits, st.Skipped,

@@ -8,54 +8,93 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/embed"
 	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )
 
-// indexer returns the process's indexer of root for cfg (one per root: several sessions on one
-// workspace share it), opening it on first use.
-func (w *Wiring) indexer(ctx context.Context, root string, cfg config.Config, s *Session) (*embed.Indexer, error) {
-	key := filepath.Clean(root) + "|" + cfg.EmbedModel + "|" + cfg.IndexIgnore + "|" + cfg.SecretFiles + "|" + fmt.Sprint(cfg.IndexMaxFileSize)
+// rootIndex is the process's indexer of one workspace root, with the scheduler and cache tier
+// it embeds through (held until it is replaced or the process ends).
+type rootIndex struct {
+	key   string // what it was opened with: a session asking with other settings replaces it
+	x     *embed.Indexer
+	sched *schedRef
+	tier  *tierRef
+	cfg   config.Config
+}
+
+// indexer returns the process's indexer of root (one per root, shared by the sessions on it),
+// opening it on first use and replacing it when the settings that shape it changed (embedding
+// model, Ollama, cache, ignore rules, secret globs, size limit).
+func (w *Wiring) indexer(ctx context.Context, root string, cfg config.Config) (*embed.Indexer, error) {
+	root = filepath.Clean(root)
+	host, _ := config.NormalizeHost(cfg.OllamaHost)
+	key := strings.Join([]string{cfg.EmbedModel, host, cfg.RedisURL, cfg.RedisNamespace, cfg.IndexIgnore, cfg.SecretFiles,
+		fmt.Sprint(cfg.IndexMaxFileSize), cache.Key("cacheSecret", cfg.CacheSecret)}, "|")
 	w.mu.Lock()
-	if x, ok := w.indexers[key]; ok {
+	if w.closed {
 		w.mu.Unlock()
-		return x, nil
-	}
-	closed := w.closed
-	w.mu.Unlock()
-	if closed {
 		return nil, errClosed
 	}
-	s.mu.Lock()
-	sched, tier := s.sched.s, s.tier.t
-	s.mu.Unlock()
-	emb, err := embed.NewEmbedder(sched, tier, embed.EmbedderConfig{Model: cfg.EmbedModel, KeepAlive: cfg.KeepAlive, Log: w.log})
+	old := w.indexers[root]
+	if old != nil && old.key == key {
+		w.mu.Unlock()
+		return old.x, nil
+	}
+	delete(w.indexers, root)
+	w.mu.Unlock()
+	if old != nil { // release its claim first: flock is per open file, even within one process
+		w.closeRootIndex(old)
+	}
+	sched, err := w.acquireScheduler(cfg)
 	if err != nil {
 		return nil, err
+	}
+	tier, err := w.acquireTier(cfg)
+	if err != nil {
+		w.releaseScheduler(sched, lingerFor(cfg))
+		return nil, err
+	}
+	ri := &rootIndex{key: key, sched: sched, tier: tier, cfg: cfg}
+	fail := func(err error) (*embed.Indexer, error) {
+		w.closeRootIndex(ri)
+		return nil, err
+	}
+	emb, err := embed.NewEmbedder(sched.s, tier.t, embed.EmbedderConfig{Model: cfg.EmbedModel, KeepAlive: cfg.KeepAlive, Log: w.log})
+	if err != nil {
+		return fail(err)
 	}
 	deny, err := secretfiles.New(secretfiles.Split(cfg.SecretFiles))
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	x, err := embed.OpenIndexer(ctx, embed.IndexerConfig{Root: root, Log: w.log,
+	ri.x, err = embed.OpenIndexer(ctx, embed.IndexerConfig{Root: root, Log: w.log,
 		Walk: embed.WalkOptions{Ignore: splitList(cfg.IndexIgnore), Secrets: deny, MaxFileSize: cfg.IndexMaxFileSize}}, emb)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if other, ok := w.indexers[key]; ok { // opened meanwhile by another session
-		_ = x.Close()
-		return other, nil
+	if other := w.indexers[root]; other != nil || w.closed { // opened meanwhile by another session
+		go w.closeRootIndex(ri)
+		if other == nil {
+			return nil, errClosed
+		}
+		return other.x, nil
 	}
-	if w.closed {
-		_ = x.Close()
-		return nil, errClosed
+	w.indexers[root] = ri
+	return ri.x, nil
+}
+
+// closeRootIndex releases an indexer's claim and references.
+func (w *Wiring) closeRootIndex(ri *rootIndex) {
+	if ri.x != nil {
+		_ = ri.x.Close()
 	}
-	w.indexers[key] = x
-	return x, nil
+	w.releaseTier(ri.tier, lingerFor(ri.cfg))
+	w.releaseScheduler(ri.sched, lingerFor(ri.cfg))
 }
 
 func splitList(s string) []string {
@@ -68,7 +107,7 @@ func splitList(s string) []string {
 	return out
 }
 
-// IndexWorkspace implements lsp.Indexer: each root in turn, progress over all files.
+// IndexWorkspace implements lsp.Indexer: each root in turn.
 func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report func(lsp.IndexProgress)) (lsp.IndexSummary, error) {
 	s.mu.Lock()
 	cfg := s.cfg
@@ -78,25 +117,24 @@ func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report fun
 		return sum, nil
 	}
 	var errs []error
-	for i, root := range roots {
-		x, err := s.w.indexer(ctx, root, cfg, s)
+	changed := false
+	for _, root := range roots {
+		x, err := s.w.indexer(ctx, root, cfg)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", root, err))
 			continue
 		}
 		s.mu.Lock()
-		if !slices.Contains(s.indexers, x) {
-			s.indexers = append(s.indexers, x)
-		}
+		s.indexers[filepath.Clean(root)] = x
 		s.mu.Unlock()
 		st, err := x.Run(ctx, func(done, total int) {
-			// Folders are reported one after another: scale each folder's share.
-			report(lsp.IndexProgress{Done: i*1000 + done*1000/max(total, 1), Total: len(roots) * 1000})
+			report(lsp.IndexProgress{Done: done, Total: total})
 		})
 		sum.Files += st.Files
 		sum.Chunks += st.Chunks
 		sum.Embedded += st.Embedded
 		sum.CacheHits += st.CacheHits
+		changed = changed || st.Changed()
 		if err != nil {
 			if ctx.Err() != nil {
 				return sum, ctx.Err()
@@ -104,15 +142,15 @@ func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report fun
 			errs = append(errs, fmt.Errorf("%s: %w", root, err))
 		}
 	}
-	s.retr.forget() // snippets computed before are stale now
+	if changed {
+		s.retr.forget() // snippets computed before are stale now
+	}
 	return sum, errors.Join(errs...)
 }
 
 // Search implements lsp.Indexer over every indexed root of the session.
 func (s *Session) Search(ctx context.Context, query string, limit int) ([]lsp.SearchResult, error) {
-	s.mu.Lock()
-	xs := slices.Clone(s.indexers)
-	s.mu.Unlock()
+	xs := s.indexerList()
 	if len(xs) == 0 {
 		return nil, errors.New("the workspace is not indexed (yet)")
 	}
@@ -143,3 +181,14 @@ func (s *Session) Search(ctx context.Context, query string, limit int) ([]lsp.Se
 }
 
 var _ lsp.Indexer = (*Session)(nil)
+
+// indexerList is the session's indexers (one per root).
+func (s *Session) indexerList() []*embed.Indexer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*embed.Indexer, 0, len(s.indexers))
+	for _, x := range s.indexers {
+		out = append(out, x)
+	}
+	return out
+}

@@ -11,7 +11,6 @@ import (
 	"unicode"
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
-	"github.com/mimi-lsp/mimi-lsp/embed"
 )
 
 // retriever gives completion prompts code from other files, computed ahead of the keystroke:
@@ -28,6 +27,7 @@ type retriever struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	running bool // one search at a time per session
+	closed  bool
 }
 
 type region struct {
@@ -62,7 +62,7 @@ func (rt *retriever) snippets(r completion.Request, budget int) []completion.Sni
 	if reg, ok := rt.regions[key]; ok {
 		return reg.snippets
 	}
-	if rt.running || rt.ctx.Err() != nil {
+	if rt.running || rt.closed {
 		return nil
 	}
 	query := queryAround(r.Text, r.Offset)
@@ -113,6 +113,9 @@ func (rt *retriever) forget() {
 
 // close stops the search in flight and waits for it.
 func (rt *retriever) close() {
+	rt.mu.Lock()
+	rt.closed = true // no search starts after this (wg.Add happens under mu)
+	rt.mu.Unlock()
 	rt.cancel()
 	rt.wg.Wait()
 }
@@ -152,9 +155,7 @@ var keywords = map[string]bool{"func": true, "return": true, "package": true, "i
 
 // sessionSearch adapts the session's indexers to the retriever.
 func (s *Session) sessionSearch(ctx context.Context, query string, limit int) ([]searchHit, error) {
-	s.mu.Lock()
-	xs := append([]*embed.Indexer(nil), s.indexers...)
-	s.mu.Unlock()
+	xs := s.indexerList()
 	var out []searchHit
 	for _, x := range xs {
 		hits, err := x.Search(ctx, query, limit)

@@ -26,13 +26,14 @@ type Session struct {
 	tier     *tierRef
 	sched    *schedRef
 	closed   bool
-	indexers []*embed.Indexer // roots this session indexed (shared per process, closed by Wiring.Close)
+	indexers map[string]*embed.Indexer // by root: this session's indexers (shared per process)
 	retr     *retriever
+	deny     *secretfiles.Matcher
 }
 
 // NewSession builds a session for cfg.
 func (w *Wiring) NewSession(cfg config.Config) (*Session, error) {
-	s := &Session{w: w}
+	s := &Session{w: w, indexers: map[string]*embed.Indexer{}}
 	s.retr = newRetriever(w.log, s.sessionSearch)
 	if err := s.Configure(cfg); err != nil {
 		return nil, err
@@ -80,6 +81,7 @@ func (s *Session) Configure(cfg config.Config) error {
 		}
 	}
 	s.eng.SetDenylist(deny)
+	s.deny = deny
 	// Calls started before this change run with the old configuration's deadline.
 	if oldSched != nil {
 		s.w.releaseScheduler(oldSched, lingerFor(oldCfg))
@@ -93,9 +95,12 @@ func (s *Session) Configure(cfg config.Config) error {
 // Complete implements lsp.Service.
 func (s *Session) Complete(ctx context.Context, r completion.Request) (completion.Result, error) {
 	s.mu.Lock()
-	eng, budget, indexed := s.eng, s.cfg.SnippetTokens*3, len(s.indexers) > 0
+	eng, budget, deny := s.eng, s.cfg.SnippetTokens*3, s.deny
+	indexed := len(s.indexers) > 0 && s.cfg.Indexing
 	s.mu.Unlock()
-	if indexed && len(r.Snippets) == 0 {
+	// A secret file's text must not even become a search query (the engine then refuses it).
+	secret := deny != nil && (deny.Match(r.File) || (r.Path != "" && deny.Match(r.Path)))
+	if indexed && !secret && len(r.Snippets) == 0 {
 		r.Snippets = s.retr.snippets(r, budget)
 	}
 	return eng.Complete(ctx, r)

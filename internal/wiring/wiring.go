@@ -12,7 +12,6 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/embed"
 	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 	"github.com/mimi-lsp/mimi-lsp/model"
@@ -29,10 +28,10 @@ type Wiring struct {
 	// One scheduler per Ollama host: every engine of the process queues its calls to that
 	// server in one place, so the per-model limit holds across sessions.
 	schedulers map[string]*schedRef
-	closing    sync.WaitGroup // released tiers flushing their writes before their client closes
-	closed     bool           // Close ran: nothing new is built, lingering releases do nothing
-	linger     *time.Duration // tests: overrides lingerFor
-	indexers   map[string]*embed.Indexer
+	closing    sync.WaitGroup        // released tiers flushing their writes before their client closes
+	closed     bool                  // Close ran: nothing new is built, lingering releases do nothing
+	linger     *time.Duration        // tests: overrides lingerFor
+	indexers   map[string]*rootIndex // by root
 }
 
 // tierRef and schedRef count the sessions using a tier or scheduler; pinned ones (asked for
@@ -71,7 +70,7 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 		cache.KindAction:     cfg.ActionTTL,
 	}
 	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
-		schedulers: map[string]*schedRef{}, indexers: map[string]*embed.Indexer{}}
+		schedulers: map[string]*schedRef{}, indexers: map[string]*rootIndex{}}
 }
 
 // Tier returns the cache for cfg: memory, plus Redis when RedisURL is set. It lives until Close.
@@ -307,8 +306,8 @@ func (w *Wiring) Close(grace time.Duration) {
 	}
 	clear(w.tiers)
 	clear(w.schedulers)
-	for _, x := range w.indexers {
-		_ = x.Close()
+	for _, ri := range w.indexers {
+		_ = ri.x.Close() // its tier and scheduler close below with the others
 	}
 	clear(w.indexers)
 	w.mu.Unlock()
