@@ -193,6 +193,26 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 			t.Fatalf("a restart embedded documents again: %.200s", b)
 		}
 	}
+
+	// An edit to one function while the editor was closed: only its chunk is embedded again.
+	edited := strings.Replace(files["db/query.go"], "WHERE id = ?", "WHERE id = ? LIMIT 1", 1)
+	if err := os.WriteFile(filepath.Join(root, "db", "query.go"), []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = len(rec.all("/api/embed"))
+	end, _ = run(nil)
+	if !strings.Contains(end, "(1 embedded") {
+		t.Fatalf("after editing one function: %q", end)
+	}
+	var docs []string
+	for _, b := range rec.all("/api/embed")[before:] {
+		if strings.Contains(b, "search_document") {
+			docs = append(docs, b)
+		}
+	}
+	if len(docs) != 1 || !strings.Contains(docs[0], "LIMIT 1") || strings.Contains(docs[0], "ParseConfig") {
+		t.Fatalf("re-embedded after one edit: %q", docs)
+	}
 }
 
 type wireHit struct {

@@ -1,0 +1,98 @@
+package embed
+
+import (
+	"context"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingBackend answers fixed pseudo-random 768-dim vectors after a fixed latency per call.
+type countingBackend struct {
+	latency time.Duration
+	calls   atomic.Int64
+	inputs  atomic.Int64
+}
+
+func (c *countingBackend) Embed(ctx context.Context, _ string, inputs []string, _ time.Duration) ([][]float32, error) {
+	c.calls.Add(1)
+	c.inputs.Add(int64(len(inputs)))
+	if c.latency > 0 {
+		time.Sleep(c.latency)
+	}
+	out := make([][]float32, len(inputs))
+	for i, in := range inputs {
+		h := fnv.New64a()
+		h.Write([]byte(in))
+		rng := rand.New(rand.NewPCG(h.Sum64(), 1))
+		v := make([]float32, 768)
+		for j := range v {
+			v[j] = float32(rng.NormFloat64())
+		}
+		out[i] = v // the index normalises
+	}
+	return out, ctx.Err()
+}
+
+// BenchmarkIndexGoroot indexes Go's own source tree with a fake embedder (5 ms a call), then
+// reopens it with nothing changed. Run with -benchtime 1x; it reports files/s and chunks/s of
+// the first run (CPU side: walk, chunk, fake embed, index, save), calls and batch size, heap,
+// index size, and the reopen time with its embedding calls (want 0).
+func BenchmarkIndexGoroot(b *testing.B) {
+	root := filepath.Join(runtime.GOROOT(), "src")
+	if _, err := os.Stat(root); err != nil {
+		b.Skip("no GOROOT/src")
+	}
+	for b.Loop() {
+		dir := b.TempDir()
+		back := &countingBackend{latency: 5 * time.Millisecond}
+		emb, err := NewEmbedder(back, nil, EmbedderConfig{Model: "nomic-embed-text", BatchSize: 32})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		x, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir}, emb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		st, err := x.Run(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		first := time.Since(start)
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		fi, _ := os.Stat(filepath.Join(dir, indexFile))
+		_ = x.Close()
+		calls := back.calls.Load()
+
+		start = time.Now()
+		y, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir}, emb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st2, err := y.Run(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reopen := time.Since(start)
+		_ = y.Close()
+
+		b.ReportMetric(float64(st.Files)/first.Seconds(), "files/s")
+		b.ReportMetric(float64(st.Chunks)/first.Seconds(), "chunks/s")
+		b.ReportMetric(float64(st.Chunks), "chunks")
+		b.ReportMetric(float64(calls), "embed-calls")
+		b.ReportMetric(float64(back.inputs.Load())/float64(max(calls, 1)), "batch")
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+		b.ReportMetric(float64(fi.Size())/(1<<20), "index-MB")
+		b.ReportMetric(reopen.Seconds(), "reopen-s")
+		b.ReportMetric(float64(back.calls.Load()-calls+int64(st2.Embedded)), "reopen-embeds")
+	}
+}
