@@ -49,6 +49,14 @@ type serverCapabilities struct {
 	CompletionProvider       *protocol.CompletionOptions      `json:"completionProvider"`
 	InlineCompletionProvider bool                             `json:"inlineCompletionProvider"`
 	ExecuteCommandProvider   *protocol.ExecuteCommandOptions  `json:"executeCommandProvider,omitempty"`
+	Workspace                *workspaceServerCapabilities     `json:"workspace,omitempty"`
+}
+
+type workspaceServerCapabilities struct {
+	WorkspaceFolders struct {
+		Supported           bool `json:"supported"`
+		ChangeNotifications bool `json:"changeNotifications"`
+	} `json:"workspaceFolders"`
 }
 
 type initializeResult struct {
@@ -131,6 +139,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			CompletionProvider:       &protocol.CompletionOptions{ResolveProvider: false},
 			InlineCompletionProvider: true,
 			ExecuteCommandProvider:   s.commands(),
+			Workspace:                s.workspaceCapabilities(),
 		},
 		ServerInfo: &protocol.ServerInfo{Name: "mimi-lsp", Version: s.opts.Version},
 	}, nil
@@ -274,4 +283,43 @@ func (s *Server) commands() *protocol.ExecuteCommandOptions {
 		return nil
 	}
 	return &protocol.ExecuteCommandOptions{Commands: []string{CommandSearch, CommandReindex}}
+}
+
+// workspaceCapabilities asks for workspace folder changes when the service indexes.
+func (s *Server) workspaceCapabilities() *workspaceServerCapabilities {
+	if _, ok := s.svc.(Indexer); !ok {
+		return nil
+	}
+	w := &workspaceServerCapabilities{}
+	w.WorkspaceFolders.Supported, w.WorkspaceFolders.ChangeNotifications = true, true
+	return w
+}
+
+// didChangeWorkspaceFolders updates the folders and re-indexes (unchanged folders cost a stat
+// per file; removed ones leave the search).
+func (s *Server) didChangeWorkspaceFolders(raw json.RawMessage) error {
+	var p struct {
+		Event struct {
+			Added, Removed []struct {
+				URI string `json:"uri"`
+			}
+		} `json:"event"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for _, f := range p.Event.Removed {
+		if fp := uriPath(f.URI); fp != "" {
+			s.roots = slices.DeleteFunc(s.roots, func(r string) bool { return r == fp })
+		}
+	}
+	for _, f := range p.Event.Added {
+		if fp := uriPath(f.URI); fp != "" && !slices.Contains(s.roots, fp) {
+			s.roots = append(s.roots, fp)
+		}
+	}
+	s.mu.Unlock()
+	s.startIndexing()
+	return nil
 }

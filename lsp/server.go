@@ -261,6 +261,8 @@ func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
 		s.watchFiles()
 	case "workspace/didChangeWatchedFiles":
 		s.refreshIndex()
+	case "workspace/didChangeWorkspaceFolders":
+		err = s.didChangeWorkspaceFolders(req.Params())
 	case "window/workDoneProgress/cancel":
 		var p struct {
 			Token json.RawMessage `json:"token"`

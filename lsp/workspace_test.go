@@ -225,3 +225,33 @@ func TestHomeDirectoryIsNeverIndexed(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkspaceFolderChangesReindex: added folders are indexed, removed ones are not.
+func TestWorkspaceFolderChangesReindex(t *testing.T) {
+	x := &indexService{release: make(chan struct{})}
+	close(x.release)
+	c := startIndexSession(t, x)
+	raw, err := c.Initialize(context.Background(), "file:///w", nil, nil)
+	if err != nil || !strings.Contains(string(raw), `"changeNotifications":true`) {
+		t.Fatalf("initialize: %s, %v", raw, err)
+	}
+	waitProgress(t, c, "end")
+	_ = c.Notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{
+		"added":   []any{map[string]any{"uri": "file:///v", "name": "v"}},
+		"removed": []any{map[string]any{"uri": "file:///w", "name": "w"}},
+	}})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		x.mu.Lock()
+		roots, runs := x.roots, x.runs
+		x.mu.Unlock()
+		if runs >= 2 {
+			if len(roots) != 1 || roots[0] != "/v" {
+				t.Fatalf("roots after the change = %v", roots)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("folder change did not re-index")
+		}
+	}
+}

@@ -142,6 +142,14 @@ func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report fun
 			errs = append(errs, fmt.Errorf("%s: %w", root, err))
 		}
 	}
+	s.mu.Lock()
+	for r := range s.indexers { // folders no longer in the workspace leave the search
+		if !slices.ContainsFunc(roots, func(x string) bool { return filepath.Clean(x) == r }) {
+			delete(s.indexers, r)
+			changed = true
+		}
+	}
+	s.mu.Unlock()
 	if changed {
 		s.retr.forget() // snippets computed before are stale now
 	}
