@@ -100,6 +100,13 @@ func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexe
 		return nil, err
 	default:
 		x.claim = claim
+		// The owner alone saves: temp files left here are from a save that crashed.
+		if stale, _ := filepath.Glob(filepath.Join(cfg.Dir, "index-*.tmp")); len(stale) > 0 {
+			for _, f := range stale {
+				_ = os.Remove(f)
+			}
+			x.log.Info("removed temp files of an interrupted save", "n", len(stale))
+		}
 	}
 	if err := x.ix.Load(ctx, cfg.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		x.log.Warn("saved index unreadable: rebuilding it", "dir", cfg.Dir, "err", err)

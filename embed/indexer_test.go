@@ -120,3 +120,22 @@ func TestIndexerIncrementalAndRestart(t *testing.T) {
 		t.Fatalf("read-only run = %+v, %v", st, err)
 	}
 }
+
+// TestIndexerRemovesStaleTempFiles: a save that crashed leaves index-*.tmp behind (it can be
+// hundreds of MB); the next owner removes it.
+func TestIndexerRemovesStaleTempFiles(t *testing.T) {
+	root, dir := t.TempDir(), t.TempDir()
+	stale := filepath.Join(dir, "index-123.tmp")
+	if err := os.WriteFile(stale, []byte("half a save"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	emb := newTestEmbedder(t, &fakeEmbedBackend{dim: 8}, nil, EmbedderConfig{Model: "nomic-embed-text"})
+	x, err := OpenIndexer(context.Background(), IndexerConfig{Root: root, Dir: dir}, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale temp file still there: %v", err)
+	}
+}
