@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -75,7 +76,11 @@ func (s *Server) indexRoots(ctx context.Context) ([]string, bool) {
 		}
 		out = append(out, r)
 	}
-	return out, true
+	// A folder inside another one is indexed with it, not twice.
+	nested := func(r string) bool {
+		return slices.ContainsFunc(out, func(o string) bool { return o != r && isAncestorOrSelf(o, r) })
+	}
+	return slices.DeleteFunc(out, nested), true
 }
 
 // isAncestorOrSelf reports whether dir is p or contains it.

@@ -255,3 +255,23 @@ func TestWorkspaceFolderChangesReindex(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedFoldersIndexedOnce: a folder inside another workspace folder is indexed with it.
+func TestNestedFoldersIndexedOnce(t *testing.T) {
+	x := &indexService{release: make(chan struct{})}
+	close(x.release)
+	c := startIndexSession(t, x)
+	params := map[string]any{"processId": nil, "rootUri": "file:///w",
+		"capabilities":     map[string]any{"window": map[string]any{"workDoneProgress": true}},
+		"workspaceFolders": []any{map[string]any{"uri": "file:///w", "name": "w"}, map[string]any{"uri": "file:///w/sub", "name": "sub"}, map[string]any{"uri": "file:///v", "name": "v"}}}
+	if err := c.Call(context.Background(), "initialize", params, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Notify("initialized", map[string]any{})
+	waitProgress(t, c, "end")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if strings.Join(x.roots, ",") != "/w,/v" {
+		t.Fatalf("roots = %v", x.roots)
+	}
+}
