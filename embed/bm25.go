@@ -2,6 +2,7 @@ package embed
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -95,44 +96,75 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 
-// termCounts tokenises a chunk (its text, plus its name and file name) into term frequencies
-// and the document length.
-func termCounts(c *Chunk) (map[string]uint32, uint32) {
-	tf := make(map[string]uint32)
-	var n uint32
-	add := func(t string) {
-		tf[t]++
-		n++
-	}
-	tokenize(c.Text, add)
-	tokenize(c.Name, add)
-	base := c.Path
-	if k := strings.LastIndexByte(base, '/'); k >= 0 {
-		base = base[k+1:]
-	}
-	tokenize(base, add)
-	return tf, n
+// termFreq is one distinct term of a chunk with its frequency there.
+type termFreq struct {
+	term string
+	tf   uint32
 }
 
-// bm25 holds the inverted index. It is not synchronised: Index guards it.
+// termCounts tokenises a chunk's text, its name and the base name of path into distinct
+// terms with their frequencies, appended to out, and returns them with the document length.
+// counts is scratch (emptied on return). Terms may point into the chunk's text: add copies
+// the ones it keeps.
+func termCounts(path, text, name string, counts map[string]uint32, out []termFreq) ([]termFreq, uint32) {
+	var n uint32
+	add := func(t string) {
+		counts[t]++
+		n++
+	}
+	tokenize(text, add)
+	tokenize(name, add)
+	if k := strings.LastIndexByte(path, '/'); k >= 0 {
+		path = path[k+1:]
+	}
+	tokenize(path, add)
+	for t, f := range counts {
+		out = append(out, termFreq{term: t, tf: f})
+	}
+	clear(counts)
+	return out, n
+}
+
+// bm25 holds the inverted index: terms interned to ids, postings by id. It is not
+// synchronised: Index guards it.
 type bm25 struct {
-	terms    map[string][]posting
-	docLen   []uint32 // by slot; 0 for dead slots
-	totalLen uint64   // over live slots
+	ids      map[string]uint32
+	names    []string    // by id
+	post     [][]posting // by id
+	docLen   []uint32    // by slot; 0 for dead slots
+	totalLen uint64      // over live slots
 	live     int
 }
 
-func newBM25() *bm25 { return &bm25{terms: make(map[string][]posting)} }
+func newBM25() *bm25 { return &bm25{ids: make(map[string]uint32)} }
 
-// add indexes a chunk at slot (slots are appended in order).
-func (x *bm25) add(slot uint32, c *Chunk) {
-	tf, n := termCounts(c)
-	for t, f := range tf {
-		ps, ok := x.terms[t]
-		if !ok {
-			t = strings.Clone(t) // do not pin the chunk's text through a map key
-		}
-		x.terms[t] = append(ps, posting{slot: slot, tf: f})
+// postings returns the postings of term t (nil when unknown).
+func (x *bm25) postings(t string) []posting {
+	if id, ok := x.ids[t]; ok {
+		return x.post[id]
+	}
+	return nil
+}
+
+// intern returns t's id, adding it (a copy: do not pin the chunk's text) when new.
+func (x *bm25) intern(t string) uint32 {
+	if id, ok := x.ids[t]; ok {
+		return id
+	}
+	id := uint32(len(x.names))
+	t = strings.Clone(t)
+	x.ids[t] = id
+	x.names = append(x.names, t)
+	x.post = append(x.post, nil)
+	return id
+}
+
+// add indexes a chunk at slot (slots are appended in order) from its distinct terms and
+// length (termCounts).
+func (x *bm25) add(slot uint32, terms []termFreq, n uint32) {
+	for _, tf := range terms {
+		id := x.intern(tf.term)
+		x.post[id] = append(x.post[id], posting{slot: slot, tf: tf.tf})
 	}
 	for len(x.docLen) <= int(slot) {
 		x.docLen = append(x.docLen, 0)
@@ -151,20 +183,28 @@ func (x *bm25) remove(slot uint32) {
 }
 
 // remap renumbers slots after compaction: newSlot[old] is the new slot or -1 when dead.
+// Terms left without postings are dropped (ids are renumbered).
 func (x *bm25) remap(newSlot []int32, n int) {
-	for t, ps := range x.terms {
+	names, post := x.names[:0], x.post[:0]
+	for id, ps := range x.post {
 		out := ps[:0]
 		for _, p := range ps {
 			if ns := newSlot[p.slot]; ns >= 0 {
 				out = append(out, posting{slot: uint32(ns), tf: p.tf})
 			}
 		}
+		t := x.names[id]
 		if len(out) == 0 {
-			delete(x.terms, t)
+			delete(x.ids, t)
 			continue
 		}
-		x.terms[t] = out
+		x.ids[t] = uint32(len(names))
+		names = append(names, t)
+		post = append(post, out)
 	}
+	clear(x.names[len(names):])
+	clear(x.post[len(post):])
+	x.names, x.post = names, post
 	dl := make([]uint32, n)
 	for old, ns := range newSlot {
 		if ns >= 0 {
@@ -172,6 +212,19 @@ func (x *bm25) remap(newSlot []int32, n int) {
 		}
 	}
 	x.docLen = dl
+}
+
+// shrink gives back the spare capacity append left in the postings (up to a quarter of
+// their size for the long lists, double for the short ones).
+func (x *bm25) shrink() {
+	for id, ps := range x.post {
+		if cap(ps)-len(ps) > len(ps)/8 {
+			x.post[id] = slices.Clip(append([]posting(nil), ps...))
+		}
+	}
+	x.names = slices.Clip(x.names)
+	x.post = slices.Clip(x.post)
+	x.docLen = slices.Clip(x.docLen)
 }
 
 // queryTerms tokenises a query into distinct terms.
@@ -199,7 +252,7 @@ func (x *bm25) score(terms []string, alive []bool, scores []float32, touched []u
 		avg = 1
 	}
 	for _, t := range terms {
-		ps := x.terms[t]
+		ps := x.postings(t)
 		if len(ps) == 0 {
 			continue
 		}

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 )
 
@@ -139,11 +141,30 @@ type pending struct {
 	meta   FileMeta
 	chunks []Chunk
 	vecs   [][]float32
-	need   []int // indexes of chunks without a vector yet
+	need   []int     // indexes of chunks without a vector yet
+	prep   *filePrep // ids and keyword terms, computed by the prepare worker
+}
+
+// prepared is one file's outcome of prepare, in walk order.
+type prepared struct {
+	p   *pending // nil: nothing to do
+	st  RunStats // counts of this file
+	err error
+}
+
+// runBatch is what flows from the prepare stage through embedding to the upsert stage.
+type runBatch struct {
+	items   []*pending
+	skipped int // files with nothing to do, counted in the progress with the batch
 }
 
 // Run brings the index up to date with the files on disk and saves it. report (optional) is
 // called with files done and total. A read-only indexer reloads the owner's index instead.
+//
+// Files are read and chunked by a few workers (results kept in walk order), embedded in
+// batches on one goroutine (one embedding request at a time) and stored by another, so the
+// model's latency overlaps with the CPU work; the channels between the stages are short,
+// which bounds the memory in flight.
 func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunStats, error) {
 	select {
 	case x.run <- struct{}{}:
@@ -174,42 +195,10 @@ func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunSta
 	}
 	st.Files = len(files)
 	seen := make(map[string]bool, len(files))
-	var batch []*pending
-	batchChunks, done := 0, 0
-	flush := func() error {
-		if err := x.embedBatch(ctx, batch, &st); err != nil {
-			return err
-		}
-		done += len(batch)
-		report(done, len(files))
-		batch, batchChunks = batch[:0], 0
-		return nil
-	}
 	for _, f := range files {
 		seen[f.Path] = true
-		p, err := x.prepare(f, &st)
-		if err != nil {
-			x.log.Debug("file not indexed", "path", f.Path, "err", err)
-		}
-		if p == nil {
-			done++
-			if done%64 == 0 {
-				report(done, len(files))
-			}
-			continue
-		}
-		batch = append(batch, p)
-		batchChunks += len(p.need)
-		if batchChunks >= x.cfg.BatchChunks {
-			if err := flush(); err != nil {
-				return st, err
-			}
-		}
-		if ctx.Err() != nil {
-			return st, ctx.Err()
-		}
 	}
-	if err := flush(); err != nil {
+	if err := x.pipeline(ctx, files, &st, report); err != nil {
 		return st, err
 	}
 	for path := range x.ix.Files() {
@@ -220,6 +209,7 @@ func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunSta
 	}
 	report(len(files), len(files))
 	if st.Changed() {
+		x.ix.Shrink()
 		if err := x.ix.Save(ctx, x.cfg.Dir); err != nil {
 			return st, err
 		}
@@ -231,8 +221,149 @@ func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunSta
 	return st, nil
 }
 
+// pipeline prepares, embeds and stores files: prepare workers → batcher (this goroutine) →
+// embedder → upserter. The first error cancels every stage.
+func (x *Indexer) pipeline(ctx context.Context, files []File, st *RunStats, report func(done, total int)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+
+	// Prepare: a feeder hands files to the workers and their result channels, in walk
+	// order, to the batcher; at most 2×workers files are read ahead.
+	type job struct {
+		f   File
+		out chan prepared
+	}
+	jobs := make(chan job)
+	order := make(chan chan prepared, 2*workers)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(order)
+		defer close(jobs)
+		for _, f := range files {
+			out := make(chan prepared, 1)
+			select {
+			case order <- out:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- job{f, out}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				var r prepared
+				r.p, r.err = x.prepare(j.f, &r.st)
+				j.out <- r
+			}
+		})
+	}
+
+	// Embed, then upsert: one batch in each stage and one waiting between them.
+	toEmbed, toStore := make(chan runBatch, 1), make(chan runBatch, 1)
+	var est RunStats
+	wg.Go(func() {
+		defer close(toStore)
+		for b := range toEmbed {
+			if ctx.Err() != nil {
+				continue // drain
+			}
+			if err := x.embedBatch(ctx, b.items, &est); err != nil {
+				cancel(err)
+				continue
+			}
+			select {
+			case toStore <- b:
+			case <-ctx.Done():
+			}
+		}
+	})
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		done := 0
+		for b := range toStore {
+			if ctx.Err() != nil {
+				continue
+			}
+			if err := x.storeBatch(b.items); err != nil {
+				cancel(err)
+				continue
+			}
+			done += b.skipped + len(b.items)
+			report(done, len(files))
+		}
+	}()
+
+	var pst RunStats
+	b, chunks := runBatch{}, 0
+	send := func() {
+		select {
+		case toEmbed <- b:
+		case <-ctx.Done():
+		}
+		b, chunks = runBatch{}, 0
+	}
+	for out := range order {
+		var r prepared
+		select {
+		case r = <-out:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		pst.add(r.st)
+		if r.err != nil {
+			x.log.Debug("file not indexed", "err", r.err)
+		}
+		if r.p == nil {
+			b.skipped++
+			if len(b.items) == 0 && b.skipped >= 64 {
+				send() // progress for a run of unchanged files
+			}
+			continue
+		}
+		b.items = append(b.items, r.p)
+		chunks += len(r.p.need)
+		if chunks >= x.cfg.BatchChunks {
+			send()
+		}
+	}
+	if ctx.Err() == nil && (len(b.items) > 0 || b.skipped > 0) {
+		send()
+	}
+	close(toEmbed)
+	for range order { // unblock the feeder after a cancellation
+	}
+	wg.Wait()
+	<-stored
+	pst.add(est)
+	st.add(pst)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// add sums the per-stage counters of a run.
+func (st *RunStats) add(o RunStats) {
+	st.Unchanged += o.Unchanged
+	st.Indexed += o.Indexed
+	st.Touched += o.Touched
+	st.Embedded += o.Embedded
+	st.CacheHits += o.CacheHits
+	st.Calls += o.Calls
+	st.Skipped += o.Skipped
+}
+
 // prepare reads and chunks f unless it is unchanged; vectors of chunks the index already has
-// are reused. nil means nothing to do.
+// are reused. nil means nothing to do. Safe to run in parallel.
 func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
 	old, had := x.ix.File(f.Path)
 	if had && old.Size == f.Size && old.ModTime.Equal(f.ModTime) {
@@ -241,22 +372,22 @@ func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
 	}
 	data, err := readBounded(f.Abs, x.maxFileSize())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:16])
 	chunks := Chunks(f.Path, string(data))
 	p := &pending{meta: FileMeta{Path: f.Path, Size: f.Size, ModTime: f.ModTime, Hash: hash}, chunks: chunks,
-		vecs: make([][]float32, len(chunks))}
+		vecs: make([][]float32, len(chunks)), prep: prepTerms(f.Path, chunks)}
 	if had && old.Hash == hash {
 		st.Unchanged++ // touched, not changed: keep its vectors, record the new mtime
 		st.Touched++
 	} else {
 		st.Indexed++
 	}
-	for i, c := range chunks {
-		p.meta.ChunkIDs = append(p.meta.ChunkIDs, c.ID)
-		if v, ok := x.ix.Vector(f.Path, c.ID); ok {
+	p.meta.ChunkIDs = p.prep.ids
+	for i := range chunks {
+		if v, ok := x.ix.Vector(f.Path, p.prep.ids[i]); ok {
 			p.vecs[i] = v
 			st.CacheHits++
 			continue
@@ -266,7 +397,7 @@ func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
 	return p, nil
 }
 
-// embedBatch embeds the chunks the batch's files still need and stores the files.
+// embedBatch embeds the chunks the batch's files still need.
 func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats) error {
 	var want []Chunk
 	for _, p := range batch {
@@ -274,27 +405,36 @@ func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats
 			want = append(want, p.chunks[i])
 		}
 	}
-	var vecs [][]float32
-	if len(want) > 0 {
-		var es Stats
-		var err error
-		vecs, es, err = x.emb.EmbedDocuments(ctx, want)
-		if err != nil {
-			return fmt.Errorf("embedding %d chunks: %w", len(want), err)
-		}
-		st.Embedded += es.Inputs
-		st.CacheHits += es.CacheHits
-		st.Calls += es.Calls
-		st.Skipped += len(es.Skipped)
+	if len(want) == 0 {
+		return nil
 	}
+	vecs, es, err := x.emb.EmbedDocuments(ctx, want)
+	if err != nil {
+		return fmt.Errorf("embedding %d chunks: %w", len(want), err)
+	}
+	st.Embedded += es.Inputs
+	st.CacheHits += es.CacheHits
+	st.Calls += es.Calls
+	st.Skipped += len(es.Skipped)
 	k := 0
 	for _, p := range batch {
 		for _, i := range p.need {
 			p.vecs[i] = vecs[k]
 			k++
 		}
-		// A chunk the model rejected keeps a nil vector: still found by keyword search.
-		if err := x.ix.UpsertFile(p.meta, p.chunks, p.vecs); err != nil {
+	}
+	return nil
+}
+
+// storeBatch stores the batch's files; a chunk the model rejected keeps a nil vector: still
+// found by keyword search.
+func (x *Indexer) storeBatch(batch []*pending) error {
+	for _, p := range batch {
+		if err := p.prep.setVectors(p.meta.Path, p.vecs); err != nil {
+			return fmt.Errorf("index %s: %w", p.meta.Path, err)
+		}
+		p.vecs = nil // float32 copies are garbage from here
+		if err := x.ix.upsertPrepared(p.meta, p.chunks, p.prep); err != nil {
 			return fmt.Errorf("index %s: %w", p.meta.Path, err)
 		}
 	}

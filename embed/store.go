@@ -3,6 +3,7 @@ package embed
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -108,21 +109,93 @@ func (ix *Index) UpsertFile(meta FileMeta, chunks []Chunk, vectors [][]float32) 
 	if vectors != nil && len(vectors) != len(chunks) {
 		return fmt.Errorf("embed: upsert %s: %d chunks but %d vectors", meta.Path, len(chunks), len(vectors))
 	}
-	norm := make([][]float32, len(chunks))
-	dims := 0
-	for i := range vectors {
-		norm[i] = normalize(vectors[i])
-		if norm[i] == nil {
+	fp := prepTerms(meta.Path, chunks)
+	if err := fp.setVectors(meta.Path, vectors); err != nil {
+		return err
+	}
+	return ix.upsertPrepared(meta, chunks, fp)
+}
+
+// filePrep is the per-chunk work of an upsert done before (and outside) the write lock:
+// chunk ids, BM25 terms, and the vectors normalised, in float16 and as sign bits.
+type filePrep struct {
+	ids   []string
+	terms []termFreq // of chunk i: terms[ends[i-1]:ends[i]]
+	ends  []int
+	lens  []uint32
+	dims  int      // 0: no vectors
+	has   []bool   // by chunk: it has a vector
+	f16   []uint16 // chunk i: f16[i*dims:(i+1)*dims]
+	sign  []uint64 // chunk i: sign[i*words:(i+1)*words]
+}
+
+var termScratch = sync.Pool{New: func() any { return make(map[string]uint32, 256) }}
+
+// prepTerms computes chunk ids and BM25 terms of a file's chunks (safe to run in parallel).
+func prepTerms(path string, chunks []Chunk) *filePrep {
+	fp := &filePrep{ids: make([]string, len(chunks)), ends: make([]int, len(chunks)), lens: make([]uint32, len(chunks))}
+	counts := termScratch.Get().(map[string]uint32)
+	for i := range chunks {
+		c := &chunks[i]
+		fp.ids[i] = c.ID
+		if c.ID == "" {
+			fp.ids[i] = ChunkID(c.Text)
+		}
+		fp.terms, fp.lens[i] = termCounts(path, c.Text, c.Name, counts, fp.terms)
+		fp.ends[i] = len(fp.terms)
+	}
+	termScratch.Put(counts)
+	return fp
+}
+
+// setVectors normalises and encodes vectors (nil, or one per chunk; a nil or zero vector
+// leaves its chunk keyword-only); all must have one length.
+func (fp *filePrep) setVectors(path string, vectors [][]float32) error {
+	fp.dims, fp.has, fp.f16, fp.sign = 0, nil, nil, nil
+	if len(vectors) == 0 {
+		return nil
+	}
+	fp.has = make([]bool, len(vectors))
+	var inv []float64
+	for i, v := range vectors {
+		k := normScale(v)
+		if k == 0 {
+			inv = append(inv, 0)
 			continue
 		}
-		if dims == 0 {
-			dims = len(norm[i])
-		} else if len(norm[i]) != dims {
-			return fmt.Errorf("embed: upsert %s: %w: %d and %d", meta.Path, ErrDims, dims, len(norm[i]))
+		inv = append(inv, k)
+		fp.has[i] = true
+		if fp.dims == 0 {
+			fp.dims = len(v)
+		} else if len(v) != fp.dims {
+			return fmt.Errorf("embed: upsert %s: %w: %d and %d", path, ErrDims, fp.dims, len(v))
 		}
 	}
+	if fp.dims == 0 {
+		fp.has = nil
+		return nil
+	}
+	words := wordsFor(fp.dims)
+	fp.f16 = make([]uint16, len(vectors)*fp.dims)
+	fp.sign = make([]uint64, len(vectors)*words)
+	for i, v := range vectors {
+		if !fp.has[i] {
+			continue
+		}
+		dst := fp.f16[i*fp.dims : (i+1)*fp.dims]
+		for j, x := range v {
+			dst[j] = f32ToF16(float32(float64(x) * inv[i]))
+		}
+		signBitsF16(fp.sign[i*words:(i+1)*words], dst)
+	}
+	return nil
+}
+
+// upsertPrepared replaces path's chunks under the write lock: map and slice insertions only.
+func (ix *Index) upsertPrepared(meta FileMeta, chunks []Chunk, fp *filePrep) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	dims := fp.dims
 	if dims != 0 && ix.dims != 0 && dims != ix.dims {
 		return fmt.Errorf("embed: upsert %s: %w: index has %d, got %d", meta.Path, ErrDims, ix.dims, dims)
 	}
@@ -136,39 +209,44 @@ func (ix *Index) UpsertFile(meta FileMeta, chunks []Chunk, vectors [][]float32) 
 		}
 	}
 	ix.removeLocked(meta.Path)
-	e := &fileEntry{meta: meta}
-	e.meta.ChunkIDs = make([]string, len(chunks))
+	e := &fileEntry{meta: meta, slots: make([]uint32, len(chunks))}
+	e.meta.ChunkIDs = fp.ids
+	start := 0
 	for i, c := range chunks {
 		c.Path = meta.Path
-		if c.ID == "" {
-			c.ID = ChunkID(c.Text)
+		c.ID = fp.ids[i]
+		slot := uint32(len(ix.chunks))
+		ix.chunks = append(ix.chunks, c)
+		ix.alive = append(ix.alive, true)
+		has := fp.has != nil && fp.has[i]
+		ix.hasVec = append(ix.hasVec, has)
+		if ix.dims > 0 {
+			dst := ix.vecs.grow()
+			ix.sign = append(ix.sign, make([]uint64, ix.words)...)
+			if has {
+				copy(dst, fp.f16[i*dims:(i+1)*dims])
+				copy(ix.sign[int(slot)*ix.words:], fp.sign[i*ix.words:(i+1)*ix.words])
+			}
 		}
-		e.meta.ChunkIDs[i] = c.ID
-		e.slots = append(e.slots, ix.appendLocked(c, norm[i]))
+		ix.kw.add(slot, fp.terms[start:fp.ends[i]], fp.lens[i])
+		start = fp.ends[i]
+		e.slots[i] = slot
 	}
 	ix.files[meta.Path] = e
 	ix.maybeCompactLocked()
 	return nil
 }
 
-// appendLocked adds a chunk in a new slot; v is normalised or nil.
-func (ix *Index) appendLocked(c Chunk, v []float32) uint32 {
-	slot := uint32(len(ix.chunks))
-	ix.chunks = append(ix.chunks, c)
-	ix.alive = append(ix.alive, true)
-	ix.hasVec = append(ix.hasVec, v != nil)
-	if ix.dims > 0 {
-		dst := ix.vecs.grow()
-		ix.sign = append(ix.sign, make([]uint64, ix.words)...)
-		if v != nil {
-			for i, x := range v {
-				dst[i] = f32ToF16(x)
-			}
-			signBitsF16(ix.sign[int(slot)*ix.words:int(slot+1)*ix.words], dst)
-		}
-	}
-	ix.kw.add(slot, &ix.chunks[slot])
-	return slot
+// Shrink gives back the spare capacity that growing the index left behind (postings,
+// slot slices); the indexer calls it after a run.
+func (ix *Index) Shrink() {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.kw.shrink()
+	ix.chunks = slices.Clip(ix.chunks)
+	ix.alive = slices.Clip(ix.alive)
+	ix.hasVec = slices.Clip(ix.hasVec)
+	ix.sign = slices.Clip(ix.sign)
 }
 
 // Remove drops every chunk of path; an unknown path is a no-op.
@@ -297,8 +375,8 @@ func (ix *Index) Stats() IndexStats {
 		c := &ix.chunks[i]
 		b += int64(len(c.Text) + len(c.ID) + len(c.Name))
 	}
-	for t, ps := range ix.kw.terms {
-		b += int64(len(t)) + 40 + int64(cap(ps))*8
+	for id, ps := range ix.kw.post {
+		b += int64(len(ix.kw.names[id])) + 40 + int64(cap(ps))*8
 	}
 	b += int64(len(ix.kw.docLen)) * 4
 	st.Bytes = b

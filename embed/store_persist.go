@@ -169,9 +169,10 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 			e.write(b)
 		}
 	}
-	e.uvarint(uint64(len(ix.kw.terms)))
+	e.uvarint(uint64(len(ix.kw.post)))
 	var live []posting
-	for t, ps := range ix.kw.terms {
+	for id, ps := range ix.kw.post {
+		t := ix.kw.names[id]
 		live = live[:0]
 		for _, p := range ps {
 			if ns := newSlot[p.slot]; ns >= 0 {
@@ -516,7 +517,7 @@ func (d *decoder) terms(nx *Index) error {
 		if err != nil {
 			return err
 		}
-		if _, dup := nx.kw.terms[t]; dup {
+		if _, dup := nx.kw.ids[t]; dup {
 			return d.corrupt("duplicate term")
 		}
 		np, err := d.count(2)
@@ -543,7 +544,9 @@ func (d *decoder) terms(nx *Index) error {
 			}
 			ps = append(ps, posting{slot: uint32(slot), tf: uint32(tf)})
 		}
-		nx.kw.terms[t] = ps
+		nx.kw.ids[t] = uint32(len(nx.kw.names))
+		nx.kw.names = append(nx.kw.names, t)
+		nx.kw.post = append(nx.kw.post, ps)
 	}
 	return nil
 }

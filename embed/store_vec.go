@@ -17,6 +17,19 @@ import (
 // 100k × 768 dims is 9.6 MB of bits + 154 MB of float16, inside the 250 MB heap goal; float32
 // would be 307 MB. The float16 copy is what Save writes, so Load needs no re-encoding.
 
+// normScale is the factor that scales v to unit length, or 0 when v is empty, zero or not
+// finite (normalize multiplies by it).
+func normScale(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+		return 0
+	}
+	return 1 / math.Sqrt(s)
+}
+
 // normalize returns v scaled to unit length, or nil when v is empty, zero or not finite.
 func normalize(v []float32) []float32 {
 	var s float64
