@@ -219,12 +219,12 @@ func (x *bm25) remap(newSlot []int32, n int) {
 func (x *bm25) shrink() {
 	for id, ps := range x.post {
 		if cap(ps)-len(ps) > len(ps)/8 {
-			x.post[id] = slices.Clip(append([]posting(nil), ps...))
+			x.post[id] = slices.Clone(ps)
 		}
 	}
-	x.names = slices.Clip(x.names)
-	x.post = slices.Clip(x.post)
-	x.docLen = slices.Clip(x.docLen)
+	x.names = trimCap(x.names)
+	x.post = trimCap(x.post)
+	x.docLen = trimCap(x.docLen)
 }
 
 // queryTerms tokenises a query into distinct terms.

@@ -243,10 +243,18 @@ func (ix *Index) Shrink() {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.kw.shrink()
-	ix.chunks = slices.Clip(ix.chunks)
-	ix.alive = slices.Clip(ix.alive)
-	ix.hasVec = slices.Clip(ix.hasVec)
-	ix.sign = slices.Clip(ix.sign)
+	ix.chunks = trimCap(ix.chunks)
+	ix.alive = trimCap(ix.alive)
+	ix.hasVec = trimCap(ix.hasVec)
+	ix.sign = trimCap(ix.sign)
+}
+
+// trimCap returns s in an exactly sized array when append left more than 1/16 spare.
+func trimCap[S ~[]E, E any](s S) S {
+	if cap(s)-len(s) <= len(s)/16 {
+		return s
+	}
+	return slices.Clone(s)
 }
 
 // Remove drops every chunk of path; an unknown path is a no-op.
