@@ -30,6 +30,11 @@ type posting struct {
 // tokenize calls emit for every term of text: each identifier or word lowercased, then its
 // parts when it has more than one. Parts and words shorter than 2 bytes are skipped.
 func tokenize(text string, emit func(term string)) {
+	tokenizeRaw(text, func(raw string) { emit(strings.ToLower(raw)) })
+}
+
+// tokenizeRaw is tokenize with the terms as written: the caller lowercases them.
+func tokenizeRaw(text string, emit func(raw string)) {
 	i := 0
 	for i < len(text) {
 		c := text[i]
@@ -58,11 +63,11 @@ func emitIdent(id string, emit func(string)) {
 	if len(whole) < 2 {
 		return
 	}
-	emit(strings.ToLower(whole))
+	emit(whole)
 	start := -1
 	flush := func(end int) {
 		if start >= 0 && end-start >= 2 && end-start < len(whole) {
-			emit(strings.ToLower(whole[start:end]))
+			emit(whole[start:end])
 		}
 		start = -1
 	}
@@ -104,25 +109,81 @@ type termFreq struct {
 
 // termCounts tokenises a chunk's text, its name and the base name of path into distinct
 // terms with their frequencies, appended to out, and returns them with the document length.
-// counts is scratch (emptied on return). Terms may point into the chunk's text: add copies
-// the ones it keeps.
-func termCounts(path, text, name string, counts map[string]uint32, out []termFreq) ([]termFreq, uint32) {
+// sc is scratch. Terms may point into text: add copies the ones it keeps.
+func termCounts(path, text, name string, sc *termScratch, out []termFreq) ([]termFreq, uint32) {
 	var n uint32
-	add := func(t string) {
-		counts[t]++
+	base := len(out)
+	add := func(raw string) {
 		n++
+		t, scratch := raw, false
+		switch {
+		case !hasUpperOrNonASCII(raw):
+		case isASCII(raw):
+			sc.buf = appendLowerASCII(sc.buf[:0], raw)
+			scratch = true
+		default:
+			t = strings.ToLower(raw)
+		}
+		var k int
+		var ok bool
+		if scratch {
+			k, ok = sc.idx[string(sc.buf)] // no allocation for the lookup
+		} else {
+			k, ok = sc.idx[t]
+		}
+		if ok {
+			out[base+k].tf++
+			return
+		}
+		if scratch {
+			t = string(sc.buf)
+		}
+		sc.idx[t] = len(out) - base
+		out = append(out, termFreq{term: t, tf: 1})
 	}
-	tokenize(text, add)
-	tokenize(name, add)
+	tokenizeRaw(text, add)
+	tokenizeRaw(name, add)
 	if k := strings.LastIndexByte(path, '/'); k >= 0 {
 		path = path[k+1:]
 	}
-	tokenize(path, add)
-	for t, f := range counts {
-		out = append(out, termFreq{term: t, tf: f})
-	}
-	clear(counts)
+	tokenizeRaw(path, add)
+	clear(sc.idx)
 	return out, n
+}
+
+// termScratch is termCounts' reusable state.
+type termScratch struct {
+	idx map[string]int // term → index in the chunk's terms
+	buf []byte
+}
+
+func hasUpperOrNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func appendLowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // bm25 holds the inverted index: terms interned to ids, postings by id. It is not

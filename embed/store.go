@@ -129,22 +129,22 @@ type filePrep struct {
 	sign  []uint64 // chunk i: sign[i*words:(i+1)*words]
 }
 
-var termScratch = sync.Pool{New: func() any { return make(map[string]uint32, 256) }}
+var termScratchPool = sync.Pool{New: func() any { return &termScratch{idx: make(map[string]int, 256)} }}
 
 // prepTerms computes chunk ids and BM25 terms of a file's chunks (safe to run in parallel).
 func prepTerms(path string, chunks []Chunk) *filePrep {
 	fp := &filePrep{ids: make([]string, len(chunks)), ends: make([]int, len(chunks)), lens: make([]uint32, len(chunks))}
-	counts := termScratch.Get().(map[string]uint32)
+	sc := termScratchPool.Get().(*termScratch)
 	for i := range chunks {
 		c := &chunks[i]
 		fp.ids[i] = c.ID
 		if c.ID == "" {
 			fp.ids[i] = ChunkID(c.Text)
 		}
-		fp.terms, fp.lens[i] = termCounts(path, c.Text, c.Name, counts, fp.terms)
+		fp.terms, fp.lens[i] = termCounts(path, c.Text, c.Name, sc, fp.terms)
 		fp.ends[i] = len(fp.terms)
 	}
-	termScratch.Put(counts)
+	termScratchPool.Put(sc)
 	return fp
 }
 

@@ -87,27 +87,49 @@ func (ix *Index) Save(ctx context.Context, dir string) (err error) {
 	return nil
 }
 
-// encoder writes the body and its checksum.
+// encoder writes the body and its checksum, in blocks of encodeBlock bytes.
 type encoder struct {
 	w   io.Writer
 	crc hash.Hash32
-	buf []byte
+	out []byte
 	err error
 }
 
-func (e *encoder) write(p []byte) {
-	if e.err != nil {
-		return
+const encodeBlock = 64 << 10
+
+func (e *encoder) flush() {
+	if e.err == nil && len(e.out) > 0 {
+		_, e.err = e.w.Write(e.out)
+		e.crc.Write(e.out)
 	}
-	_, e.err = e.w.Write(p)
-	e.crc.Write(p)
+	e.out = e.out[:0]
 }
 
-func (e *encoder) uvarint(v uint64) { e.write(binary.AppendUvarint(e.buf[:0], v)) }
-func (e *encoder) varint(v int64)   { e.write(binary.AppendVarint(e.buf[:0], v)) }
+func (e *encoder) maybeFlush() {
+	if len(e.out) >= encodeBlock {
+		e.flush()
+	}
+}
+
+func (e *encoder) write(p []byte) {
+	e.out = append(e.out, p...)
+	e.maybeFlush()
+}
+
+func (e *encoder) uvarint(v uint64) {
+	e.out = binary.AppendUvarint(e.out, v)
+	e.maybeFlush()
+}
+
+func (e *encoder) varint(v int64) {
+	e.out = binary.AppendVarint(e.out, v)
+	e.maybeFlush()
+}
+
 func (e *encoder) str(s string) {
-	e.uvarint(uint64(len(s)))
-	e.write([]byte(s))
+	e.out = binary.AppendUvarint(e.out, uint64(len(s)))
+	e.out = append(e.out, s...)
+	e.maybeFlush()
 }
 
 func (ix *Index) encode(ctx context.Context, w io.Writer) error {
@@ -115,7 +137,7 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
-	e := &encoder{w: w, crc: crc32.New(crcTable), buf: make([]byte, 0, 2*maxDims)}
+	e := &encoder{w: w, crc: crc32.New(crcTable), out: make([]byte, 0, encodeBlock+2*maxDims+16)}
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -162,11 +184,11 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 				e.write([]byte{0})
 				continue
 			}
-			b := append(e.buf[:0], 1)
+			e.out = append(e.out, 1)
 			for _, h := range ix.vecs.at(int(s)) {
-				b = binary.LittleEndian.AppendUint16(b, h)
+				e.out = binary.LittleEndian.AppendUint16(e.out, h)
 			}
-			e.write(b)
+			e.maybeFlush()
 		}
 	}
 	e.uvarint(uint64(len(ix.kw.post)))
@@ -193,6 +215,7 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 			prev = p.slot
 		}
 	}
+	e.flush()
 	if e.err != nil {
 		return e.err
 	}
