@@ -153,7 +153,7 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 		uri := rootURI + "/cmd/main.go"
 		text := "package main\n\nfunc main() {\n\tcfg, err := ParseConfig(\"app.yaml\")\n\t\n}\n"
 		_ = c.DidOpen(uri, "go", text)
-		for i := range 50 {
+		for i := range 150 { // bounded: the search lands within the query-embedding budget (2 s)
 			before := len(rec.all("/api/generate"))
 			_ = c.DidChange(uri, i+2, lsptest.Change{StartLine: 4, StartChar: 1, EndLine: 4, EndChar: 1, Text: " "})
 			var list lsptest.CompletionList
