@@ -62,7 +62,7 @@ func (w *Wiring) indexer(ctx context.Context, root string, cfg config.Config) (*
 		w.closeRootIndex(ri)
 		return nil, err
 	}
-	emb, err := embed.NewEmbedder(sched.s, tier.t, embed.EmbedderConfig{Model: cfg.EmbedModel, KeepAlive: cfg.KeepAlive, Log: w.log})
+	emb, err := embed.NewEmbedder(sched.v, tier.v, embed.EmbedderConfig{Model: cfg.EmbedModel, KeepAlive: cfg.KeepAlive, Log: w.log})
 	if err != nil {
 		return fail(err)
 	}

@@ -73,11 +73,11 @@ func (s *Session) Configure(cfg config.Config) error {
 	oldTier, oldSched, oldCfg := s.tier, s.sched, s.cfg
 	s.cfg, s.tier, s.sched = cfg, tier, sched
 	if s.eng == nil {
-		s.eng = completion.New(sched.s, tier.t, completion.ConfigFrom(cfg), s.w.log)
+		s.eng = completion.New(sched.v, tier.v, completion.ConfigFrom(cfg), s.w.log)
 	} else {
 		s.eng.SetConfig(completion.ConfigFrom(cfg))
 		if oldTier != tier || oldSched != sched {
-			s.eng.SetBackend(sched.s, tier.t)
+			s.eng.SetBackend(sched.v, tier.v)
 		}
 	}
 	s.eng.SetDenylist(deny)
@@ -109,7 +109,7 @@ func (s *Session) Complete(ctx context.Context, r completion.Request) (completio
 // Stats implements lsp.Service: the engine's answers by source and the cache tiers.
 func (s *Session) Stats() map[string]any {
 	s.mu.Lock()
-	eng, t := s.eng, s.tier.t
+	eng, t := s.eng, s.tier.v
 	s.mu.Unlock()
 	return map[string]any{"completion": eng.Stats(), "cache": t.Stats()}
 }
@@ -117,7 +117,7 @@ func (s *Session) Stats() map[string]any {
 // Problem implements lsp.Service: the shared cache tier's standing problem, if any.
 func (s *Session) Problem() error {
 	s.mu.Lock()
-	t := s.tier.t
+	t := s.tier.v
 	s.mu.Unlock()
 	return t.Problem()
 }

@@ -33,8 +33,8 @@ func TestSessionReleasesReplacedClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := a.tier.t
-	if b.tier.t != shared {
+	shared := a.tier.v
+	if b.tier.v != shared {
 		t.Fatal("two sessions on one Redis URL should share one tier")
 	}
 	memOnly := cfg
@@ -52,8 +52,8 @@ func TestSessionReleasesReplacedClients(t *testing.T) {
 	if err := remote.Ping(context.Background()); err != nil {
 		t.Fatalf("tier closed at once, under calls still in flight: %v", err)
 	}
-	if err := a.Configure(cfg); err != nil || a.tier.t != shared {
-		t.Fatalf("returning to the lingering tier: err %v, shared %t", err, a.tier.t == shared)
+	if err := a.Configure(cfg); err != nil || a.tier.v != shared {
+		t.Fatalf("returning to the lingering tier: err %v, shared %t", err, a.tier.v == shared)
 	}
 	zero := time.Duration(0)
 	w.mu.Lock()
@@ -70,7 +70,7 @@ func TestSessionReleasesReplacedClients(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// The session that moved on still answers from its new tier.
-	if a.tier.t == shared || a.tier.t.Remote() != nil {
+	if a.tier.v == shared || a.tier.v.Remote() != nil {
 		t.Fatal("session a should be on a memory-only tier")
 	}
 	a.Close()

@@ -34,23 +34,11 @@ type Wiring struct {
 	indexers   map[string]*rootIndex // by root
 }
 
-// tierRef and schedRef count the sessions using a tier or scheduler; pinned ones (asked for
-// directly, e.g. by the CLI) live until Close.
-type tierRef struct {
-	id     string
-	t      *cache.Tiered
-	refs   int
-	pinned bool
-	linger *time.Timer // pending close after the last release
-}
-
-type schedRef struct {
-	host   string
-	s      *model.Scheduler
-	refs   int
-	pinned bool
-	linger *time.Timer
-}
+// tierRef and schedRef are the shared tiers and schedulers (see shared).
+type (
+	tierRef  = shared[*cache.Tiered]
+	schedRef = shared[*model.Scheduler]
+)
 
 var errClosed = errors.New("mimi-lsp is shutting down")
 
@@ -79,10 +67,7 @@ func (w *Wiring) Tier(cfg config.Config) (*cache.Tiered, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	r.pinned = true
-	w.mu.Unlock()
-	return r.t, nil
+	return pin(w, r), nil
 }
 
 // acquireTier is Tier for a session, which releases it when done with it.
@@ -91,56 +76,19 @@ func (w *Wiring) acquireTier(cfg config.Config) (*tierRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	r.refs++
-	if r.linger != nil {
-		r.linger.Stop()
-		r.linger = nil
-	}
-	w.mu.Unlock()
+	hold(w, r)
 	return r, nil
 }
 
-// releaseTier drops a session's reference. When it was the last, the tier lingers (calls in
-// flight may still write to it), then flushes pending writes and closes its Redis client.
+// releaseTier drops a session's reference; the last one flushes the tier's pending writes and
+// closes its Redis client after it lingered.
 func (w *Wiring) releaseTier(r *tierRef, linger time.Duration) {
-	if r == nil {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r.refs--
-	if r.refs > 0 || r.pinned || w.closed || w.tiers[r.id] != r {
-		return
-	}
-	if r.linger != nil {
-		r.linger.Stop()
-	}
-	r.linger = time.AfterFunc(w.lingerOr(linger), func() {
-		w.mu.Lock()
-		last := r.refs <= 0 && !r.pinned && !w.closed && w.tiers[r.id] == r
-		if last {
-			delete(w.tiers, r.id)
-			w.closing.Add(1)
-		}
-		w.mu.Unlock()
-		if !last {
-			return
-		}
-		defer w.closing.Done()
-		r.t.Flush()
-		if c, ok := r.t.Remote().(interface{ Close() error }); ok {
+	letGo(w, w.tiers, r, linger, func(t *cache.Tiered) {
+		t.Flush()
+		if c, ok := t.Remote().(interface{ Close() error }); ok {
 			_ = c.Close()
 		}
 	})
-}
-
-// lingerOr is d, or the test override.
-func (w *Wiring) lingerOr(d time.Duration) time.Duration {
-	if w.linger != nil {
-		return *w.linger
-	}
-	return d
 }
 
 func (w *Wiring) tierRef(cfg config.Config) (*tierRef, error) {
@@ -166,7 +114,7 @@ func (w *Wiring) tierRef(cfg config.Config) (*tierRef, error) {
 		}
 		remote = r
 	}
-	r := &tierRef{id: id, t: cache.NewTiered(w.mem, remote, w.log)}
+	r := &tierRef{key: id, v: cache.NewTiered(w.mem, remote, w.log)}
 	w.tiers[id] = r
 	return r, nil
 }
@@ -179,10 +127,7 @@ func (w *Wiring) Scheduler(cfg config.Config) (*model.Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	r.pinned = true
-	w.mu.Unlock()
-	return r.s, nil
+	return pin(w, r), nil
 }
 
 func (w *Wiring) acquireScheduler(cfg config.Config) (*schedRef, error) {
@@ -190,43 +135,14 @@ func (w *Wiring) acquireScheduler(cfg config.Config) (*schedRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	r.refs++
-	if r.linger != nil {
-		r.linger.Stop()
-		r.linger = nil
-	}
-	w.mu.Unlock()
+	hold(w, r)
 	return r, nil
 }
 
-// releaseScheduler drops a session's reference. When it was the last, the scheduler lingers
-// (so calls still running keep their place in it, and a new session for the host shares it),
-// then closes its idle connections.
+// releaseScheduler drops a session's reference; the last one closes the scheduler's idle
+// connections after it lingered (calls still running keep their place in it meanwhile).
 func (w *Wiring) releaseScheduler(r *schedRef, linger time.Duration) {
-	if r == nil {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r.refs--
-	if r.refs > 0 || r.pinned || w.closed || w.schedulers[r.host] != r {
-		return
-	}
-	if r.linger != nil {
-		r.linger.Stop()
-	}
-	r.linger = time.AfterFunc(w.lingerOr(linger), func() {
-		w.mu.Lock()
-		last := r.refs <= 0 && !r.pinned && !w.closed && w.schedulers[r.host] == r
-		if last {
-			delete(w.schedulers, r.host)
-		}
-		w.mu.Unlock()
-		if last {
-			r.s.Close()
-		}
-	})
+	letGo(w, w.schedulers, r, linger, (*model.Scheduler).Close)
 }
 
 func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
@@ -240,14 +156,14 @@ func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
 		return nil, errClosed
 	}
 	if r, ok := w.schedulers[host]; ok {
-		r.s.SetLimit(cfg.NumParallel)
+		r.v.SetLimit(cfg.NumParallel)
 		return r, nil
 	}
 	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
 	if err != nil {
 		return nil, err
 	}
-	r := &schedRef{host: host, s: model.NewScheduler(client, cfg.NumParallel, w.log)}
+	r := &schedRef{key: host, v: model.NewScheduler(client, cfg.NumParallel, w.log)}
 	w.schedulers[host] = r
 	return r, nil
 }
@@ -292,14 +208,14 @@ func (w *Wiring) Close(grace time.Duration) {
 	w.closed = true // a linger callback that already fired finds nothing to do
 	tiers := make([]*cache.Tiered, 0, len(w.tiers))
 	for _, r := range w.tiers {
-		tiers = append(tiers, r.t)
+		tiers = append(tiers, r.v)
 		if r.linger != nil {
 			r.linger.Stop()
 		}
 	}
 	scheds := make([]*model.Scheduler, 0, len(w.schedulers))
 	for _, r := range w.schedulers {
-		scheds = append(scheds, r.s)
+		scheds = append(scheds, r.v)
 		if r.linger != nil {
 			r.linger.Stop()
 		}
