@@ -87,15 +87,7 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 		".gitignore":     "dist/\n",
 		"dist/bundle.go": "package dist\n\nfunc PlantedIgnoredFunction() {}\n",
 	}
-	for p, text := range files {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, root, files)
 	cacheHome := t.TempDir() // the index lives under the user cache directory
 	rootURI := "file://" + filepath.ToSlash(root)
 	run := func(afterIndex func(ctx context.Context, c *lsptest.Client)) (string, []wireHit) {
@@ -226,16 +218,10 @@ type wireHit struct {
 func TestIndexAndSearchCommands(t *testing.T) {
 	ol := ollamatest.StartT(t)
 	root := t.TempDir()
-	for p, text := range map[string]string{
+	writeTree(t, root, map[string]string{
 		"a/config.go": "package a\n\n// ParseConfig reads the configuration.\nfunc ParseConfig(path string) error { return nil }\n",
 		"b/users.go":  "package b\n\n// UsersByID queries users.\nfunc UsersByID(id int) {}\n",
-	} {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		_ = os.MkdirAll(filepath.Dir(full), 0o755)
-		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	env := append(os.Environ(), "OLLAMA_HOST="+ol.URL, "XDG_CACHE_HOME="+t.TempDir())
 	runCmd := func(args ...string) string {
 		cmd := exec.Command(binary, args...)
@@ -256,5 +242,19 @@ func TestIndexAndSearchCommands(t *testing.T) {
 	}
 	if out := runCmd("search", root, "ParseConfig"); !strings.Contains(strings.SplitN(out, "\n", 2)[0], "a/config.go") {
 		t.Fatalf("search output:\n%s", out)
+	}
+}
+
+// writeTree writes files (slash-separated paths relative to root).
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for p, text := range files {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

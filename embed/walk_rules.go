@@ -35,8 +35,13 @@ func (w *Walker) readDirRules(rel string, elems []string, entries []fs.DirEntry)
 			r.mimi = readIgnoreFile(filepath.Join(w.abs(rel), mimiignoreName), elems)
 		}
 	}
+	return w.cacheRules(rel, r)
+}
+
+// cacheRules completes a directory's patterns (the root adds .git/info/exclude, the lowest
+// priority of the git layer) and caches them.
+func (w *Walker) cacheRules(rel string, r walkDirRules) walkDirRules {
 	if rel == "" {
-		// .git/info/exclude has the lowest priority of the git layer.
 		r.git = concatPatterns(readIgnoreFile(filepath.Join(w.root, ".git", "info", "exclude"), nil), r.git)
 	}
 	w.mu.Lock()
@@ -56,13 +61,7 @@ func (w *Walker) dirRules(rel string, elems []string) walkDirRules {
 	dir := w.abs(rel)
 	r.git = readIgnoreFile(filepath.Join(dir, gitignoreName), elems)
 	r.mimi = readIgnoreFile(filepath.Join(dir, mimiignoreName), elems)
-	if rel == "" {
-		r.git = concatPatterns(readIgnoreFile(filepath.Join(w.root, ".git", "info", "exclude"), nil), r.git)
-	}
-	w.mu.Lock()
-	w.rules[rel] = r
-	w.mu.Unlock()
-	return r
+	return w.cacheRules(rel, r)
 }
 
 // readIgnoreFile parses one ignore file; a missing, unreadable or non-regular one adds nothing.
