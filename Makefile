@@ -35,10 +35,7 @@ test: setup
 # Each fuzz target for a short time (CI); FUZZTIME=5m for a longer local run.
 FUZZTIME ?= 15s
 fuzz:
-	@set -e; for p in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./.cache' | xargs -n1 dirname | sort -u); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz' || true); do \
-	    echo "fuzz $$p $$f ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$p; \
-	  done; done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 # Only the real-process suite (real binary, real Ollama, real Neovim).
 e2e: setup
