@@ -441,7 +441,8 @@ func (x *Indexer) storeBatch(batch []*pending) error {
 	return nil
 }
 
-// Search ranks the index for a query: keyword and vector (when the query embeds) fused.
+// Search ranks the index for a query: keyword and vector (when the query embeds) fused. Hits
+// carry their chunk's text, read back from the file (see withTexts).
 func (x *Indexer) Search(ctx context.Context, query string, limit int) ([]Hit, error) {
 	// The query's embedding waits behind document batches while indexing runs: give it a short
 	// budget and fall back to keyword search.
@@ -455,7 +456,7 @@ func (x *Indexer) Search(ctx context.Context, query string, limit int) ([]Hit, e
 		x.log.Debug("query not embedded: keyword search only", "err", err)
 		qv = nil
 	}
-	return x.ix.Search(ctx, query, qv, limit), nil
+	return x.withTexts(x.ix.Search(ctx, query, qv, limit+staleRoom(limit)), limit), nil
 }
 
 // queryEmbedBudget bounds how long a search waits for its query's embedding.

@@ -91,6 +91,7 @@ func BenchmarkIndexGoroot(b *testing.B) {
 		b.ReportMetric(float64(calls), "embed-calls")
 		b.ReportMetric(float64(back.inputs.Load())/float64(max(calls, 1)), "batch")
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+		b.ReportMetric(procStatusMB("VmHWM"), "peak-rss-MB")
 		b.ReportMetric(float64(fi.Size())/(1<<20), "index-MB")
 		b.ReportMetric(reopen.Seconds(), "reopen-s")
 		b.ReportMetric(float64(back.calls.Load()-calls+int64(st2.Embedded)), "reopen-embeds")

@@ -139,3 +139,61 @@ func TestIndexerRemovesStaleTempFiles(t *testing.T) {
 		t.Fatalf("stale temp file still there: %v", err)
 	}
 }
+
+// TestSearchTextsComeFromTheFiles: the index keeps no texts; a hit's text is read back from its
+// file, and a hit whose file changed (edited, replaced by a secret, removed) since it was
+// indexed is left out rather than returning text that was never indexed.
+func TestSearchTextsComeFromTheFiles(t *testing.T) {
+	root, dir := t.TempDir(), t.TempDir()
+	const parse = "func ParseConfig(path string) error {\n\treturn nil\n}"
+	writeFiles(t, root, map[string]string{
+		"a.go": "package a\n\n" + parse + "\n",
+		"b.go": "package b\n\nfunc LoadConfig() error { return ParseConfig(\"x\") }\n",
+		"c.go": "package c\n\nfunc ParseConfigFile() {}\n",
+	})
+	emb := newTestEmbedder(t, &fakeEmbedBackend{dim: 16}, nil, EmbedderConfig{Model: "nomic-embed-text"})
+	ctx := context.Background()
+	x, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir}, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if _, err := x.Run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range x.ix.chunks {
+		if x.ix.chunks[i].Text != "" {
+			t.Fatalf("the index holds a text: %q", x.ix.chunks[i].Text)
+		}
+	}
+	find := func(path string) (Hit, int) { // the hit of path's function (not its header)
+		hits, err := x.Search(ctx, "ParseConfig", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if h.Chunk.Path == path && h.Chunk.Kind == "func" {
+				return h, len(hits)
+			}
+		}
+		return Hit{}, len(hits)
+	}
+	if h, _ := find("a.go"); h.Chunk.Text != parse {
+		t.Fatalf("a.go hit text %q, want %q", h.Chunk.Text, parse)
+	}
+	// Replaced on disk, not re-indexed yet: the old hit is gone, the others stay.
+	writeFiles(t, root, map[string]string{"a.go": "package a\n\nAPI_KEY=sk-live-SECRET\nfunc ParseConfig(path string) error {\n"})
+	h, n := find("a.go")
+	if h.Chunk.Path != "" || n == 0 {
+		t.Fatalf("stale hit %+v (of %d)", h, n)
+	}
+	if h, _ := find("c.go"); !strings.Contains(h.Chunk.Text, "ParseConfigFile") {
+		t.Fatalf("c.go hit %+v", h)
+	}
+	if err := os.Remove(filepath.Join(root, "c.go")); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := find("c.go"); h.Chunk.Path != "" {
+		t.Fatalf("hit of a removed file %+v", h)
+	}
+}

@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-// Index is the in-memory hybrid index: chunks with their vectors (sign bits + float16, see
+// Index is the in-memory hybrid index: chunks with their vectors (sign bits + int8, see
 // store_vec.go) and a BM25 inverted index over identifiers and words (bm25.go). It is safe for
 // concurrent use: searches share a read lock, Upsert/Remove take the write lock briefly.
+//
+// The index keeps no chunk texts: a chunk is its file, lines, kind, name and content hash, and
+// Indexer.Search reads the texts of the hits back from the files (checking the hash). Texts
+// were a quarter of the memory and of the file on disk.
 //
 // Chunks live in slots appended in order; Remove and Upsert mark old slots dead and a
 // compaction renumbers them once dead slots pass a quarter of all slots.
 type Index struct {
 	opts Options
-	f16  *f16Table
 
 	mu     sync.RWMutex
 	dims   int
@@ -25,7 +28,7 @@ type Index struct {
 	alive  []bool   // by slot
 	hasVec []bool   // by slot
 	sign   []uint64 // slot*words ...
-	vecs   f16Pages // by slot
+	vecs   i8Pages  // by slot
 	files  map[string]*fileEntry
 	kw     *bm25
 	dead   int
@@ -36,7 +39,7 @@ type Index struct {
 type Options struct {
 	// PerFile is the most hits one file contributes to a search (default 3).
 	PerFile int
-	// Candidates is how many chunks the sign-bit scan passes to the exact float16 re-rank
+	// Candidates is how many chunks the sign-bit scan passes to the int8 cosine re-rank
 	// (default 1000, at least 20×limit).
 	Candidates int
 	// MaxFileBytes bounds what Load reads (default 4 GiB).
@@ -75,7 +78,7 @@ type IndexStats struct {
 	Files  int
 	Chunks int
 	Dims   int
-	Bytes  int64 // approximate memory held: vectors, texts, postings
+	Bytes  int64 // approximate memory held: vectors, chunk records, postings
 }
 
 // ErrDims reports a vector whose length differs from the index's dimensions.
@@ -83,14 +86,14 @@ var ErrDims = errors.New("embed: vector dimensions differ from the index")
 
 // NewIndex returns an empty index.
 func NewIndex(opts Options) *Index {
-	ix := &Index{opts: opts.withDefaults(), f16: newF16Table()}
+	ix := &Index{opts: opts.withDefaults()}
 	ix.resetLocked()
 	return ix
 }
 
 func (ix *Index) resetLocked() {
 	ix.dims, ix.words = 0, 0
-	ix.chunks, ix.alive, ix.hasVec, ix.sign, ix.vecs = nil, nil, nil, nil, f16Pages{}
+	ix.chunks, ix.alive, ix.hasVec, ix.sign, ix.vecs = nil, nil, nil, nil, i8Pages{}
 	ix.files = make(map[string]*fileEntry)
 	ix.kw = newBM25()
 	ix.dead = 0
@@ -117,16 +120,17 @@ func (ix *Index) UpsertFile(meta FileMeta, chunks []Chunk, vectors [][]float32) 
 }
 
 // filePrep is the per-chunk work of an upsert done before (and outside) the write lock:
-// chunk ids, BM25 terms, and the vectors normalised, in float16 and as sign bits.
+// chunk ids, BM25 terms, and the vectors normalised, in int8 and as sign bits.
 type filePrep struct {
 	ids   []string
 	terms []termFreq // of chunk i: terms[ends[i-1]:ends[i]]
 	ends  []int
 	lens  []uint32
-	dims  int      // 0: no vectors
-	has   []bool   // by chunk: it has a vector
-	f16   []uint16 // chunk i: f16[i*dims:(i+1)*dims]
-	sign  []uint64 // chunk i: sign[i*words:(i+1)*words]
+	dims  int       // 0: no vectors
+	has   []bool    // by chunk: it has a vector
+	i8    []int8    // chunk i: i8[i*dims:(i+1)*dims]
+	scale []float32 // chunk i: its int8 scale
+	sign  []uint64  // chunk i: sign[i*words:(i+1)*words]
 }
 
 var termScratchPool = sync.Pool{New: func() any { return &termScratch{idx: make(map[string]int, 256)} }}
@@ -151,7 +155,7 @@ func prepTerms(path string, chunks []Chunk) *filePrep {
 // setVectors normalises and encodes vectors (nil, or one per chunk; a nil or zero vector
 // leaves its chunk keyword-only); all must have one length.
 func (fp *filePrep) setVectors(path string, vectors [][]float32) error {
-	fp.dims, fp.has, fp.f16, fp.sign = 0, nil, nil, nil
+	fp.dims, fp.has, fp.i8, fp.scale, fp.sign = 0, nil, nil, nil, nil
 	if len(vectors) == 0 {
 		return nil
 	}
@@ -176,17 +180,16 @@ func (fp *filePrep) setVectors(path string, vectors [][]float32) error {
 		return nil
 	}
 	words := wordsFor(fp.dims)
-	fp.f16 = make([]uint16, len(vectors)*fp.dims)
+	fp.i8 = make([]int8, len(vectors)*fp.dims)
+	fp.scale = make([]float32, len(vectors))
 	fp.sign = make([]uint64, len(vectors)*words)
 	for i, v := range vectors {
 		if !fp.has[i] {
 			continue
 		}
-		dst := fp.f16[i*fp.dims : (i+1)*fp.dims]
-		for j, x := range v {
-			dst[j] = f32ToF16(float32(float64(x) * inv[i]))
-		}
-		signBitsF16(fp.sign[i*words:(i+1)*words], dst)
+		dst := fp.i8[i*fp.dims : (i+1)*fp.dims]
+		fp.scale[i] = quantize(dst, v, inv[i])
+		signBitsI8(fp.sign[i*words:(i+1)*words], dst)
 	}
 	return nil
 }
@@ -203,7 +206,7 @@ func (ix *Index) upsertPrepared(meta FileMeta, chunks []Chunk, fp *filePrep) err
 		ix.dims, ix.words = dims, wordsFor(dims)
 		// Earlier keyword-only slots get room for (absent) vectors.
 		ix.sign = make([]uint64, len(ix.chunks)*ix.words)
-		ix.vecs = f16Pages{dims: dims}
+		ix.vecs = i8Pages{dims: dims}
 		for range ix.chunks {
 			ix.vecs.grow()
 		}
@@ -215,6 +218,7 @@ func (ix *Index) upsertPrepared(meta FileMeta, chunks []Chunk, fp *filePrep) err
 	for i, c := range chunks {
 		c.Path = meta.Path
 		c.ID = fp.ids[i]
+		c.Text = "" // read back from the file by Indexer.Search
 		slot := uint32(len(ix.chunks))
 		ix.chunks = append(ix.chunks, c)
 		ix.alive = append(ix.alive, true)
@@ -224,7 +228,8 @@ func (ix *Index) upsertPrepared(meta FileMeta, chunks []Chunk, fp *filePrep) err
 			dst := ix.vecs.grow()
 			ix.sign = append(ix.sign, make([]uint64, ix.words)...)
 			if has {
-				copy(dst, fp.f16[i*dims:(i+1)*dims])
+				copy(dst, fp.i8[i*dims:(i+1)*dims])
+				ix.vecs.scale[slot] = fp.scale[i]
 				copy(ix.sign[int(slot)*ix.words:], fp.sign[i*ix.words:(i+1)*ix.words])
 			}
 		}
@@ -247,6 +252,7 @@ func (ix *Index) Shrink() {
 	ix.alive = trimCap(ix.alive)
 	ix.hasVec = trimCap(ix.hasVec)
 	ix.sign = trimCap(ix.sign)
+	ix.vecs.shrink()
 }
 
 // trimCap returns s in an exactly sized array when append left more than 1/16 spare.
@@ -301,7 +307,7 @@ func (ix *Index) compactLocked() {
 			ix.chunks[n] = ix.chunks[s]
 			ix.hasVec[n] = ix.hasVec[s]
 			if ix.dims > 0 {
-				copy(ix.vecs.at(n), ix.vecs.at(s))
+				ix.vecs.move(n, s)
 				copy(ix.sign[n*ix.words:(n+1)*ix.words], ix.sign[s*ix.words:(s+1)*ix.words])
 			}
 		}
@@ -351,7 +357,7 @@ func (ix *Index) Files() map[string]FileMeta {
 	return out
 }
 
-// Vector returns the stored (normalised, float16-exact) vector of chunk id in path, so an
+// Vector returns the stored (normalised, int8-exact) vector of chunk id in path, so an
 // edited file re-embeds only chunks whose text changed.
 func (ix *Index) Vector(path, id string) ([]float32, bool) {
 	ix.mu.RLock()
@@ -364,11 +370,7 @@ func (ix *Index) Vector(path, id string) ([]float32, bool) {
 		if ix.chunks[s].ID != id || !ix.hasVec[s] {
 			continue
 		}
-		out := make([]float32, ix.dims)
-		for i, h := range ix.vecs.at(int(s)) {
-			out[i] = ix.f16[h]
-		}
-		return out, true
+		return ix.vecs.float(int(s)), true
 	}
 	return nil, false
 }
@@ -381,7 +383,7 @@ func (ix *Index) Stats() IndexStats {
 	b := ix.vecs.bytes() + int64(len(ix.sign))*8 + int64(len(ix.chunks))*(112+2)
 	for i := range ix.chunks {
 		c := &ix.chunks[i]
-		b += int64(len(c.Text) + len(c.ID) + len(c.Name))
+		b += int64(len(c.ID) + len(c.Name))
 	}
 	for id, ps := range ix.kw.post {
 		b += int64(len(ix.kw.names[id])) + 40 + int64(cap(ps))*8

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,16 +20,17 @@ import (
 //
 //	magic "MIMIIDX\n", version uint32
 //	body: dims; files: n × {path, size, mtime (unix ns), hash, chunks: n × {id, start, end,
-//	      kind, name, text, docLen, hasVec byte, dims × float16 when hasVec}};
+//	      kind, name, docLen, hasVec byte, when hasVec: scale float32 + dims × int8}};
 //	      terms: n × {term, postings: n × {slot delta, tf}}
 //	crc32c(body) uint32
 //
-// The keyword index is stored (not rebuilt from the texts) so a load does no tokenising.
+// The keyword index is stored (the texts are not: Indexer.Search reads them from the files)
+// so a load does no tokenising. Version 1 held texts and float16 vectors.
 // Any mismatch (magic, version, bounds, checksum) is an error and leaves the index empty.
 
 const (
 	formatMagic   = "MIMIIDX\n"
-	formatVersion = 1
+	formatVersion = 2
 	maxDims       = 1 << 14
 	maxStr        = 64 << 20
 )
@@ -137,7 +139,7 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
-	e := &encoder{w: w, crc: crc32.New(crcTable), out: make([]byte, 0, encodeBlock+2*maxDims+16)}
+	e := &encoder{w: w, crc: crc32.New(crcTable), out: make([]byte, 0, encodeBlock+maxDims+16)}
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -178,15 +180,15 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 			e.uvarint(uint64(c.EndLine))
 			e.str(c.Kind)
 			e.str(c.Name)
-			e.str(c.Text)
 			e.uvarint(uint64(ix.kw.docLen[s]))
 			if !ix.hasVec[s] {
 				e.write([]byte{0})
 				continue
 			}
 			e.out = append(e.out, 1)
-			for _, h := range ix.vecs.at(int(s)) {
-				e.out = binary.LittleEndian.AppendUint16(e.out, h)
+			e.out = binary.LittleEndian.AppendUint32(e.out, math.Float32bits(ix.vecs.scale[s]))
+			for _, x := range ix.vecs.at(int(s)) {
+				e.out = append(e.out, byte(x))
 			}
 			e.maybeFlush()
 		}
@@ -399,7 +401,7 @@ func (d *decoder) index(ctx context.Context, opts Options) (*Index, error) {
 		return nil, d.corrupt("dimensions")
 	}
 	nx.dims, nx.words = int(dims), wordsFor(int(dims))
-	nx.vecs = f16Pages{dims: nx.dims}
+	nx.vecs = i8Pages{dims: nx.dims}
 	nFiles, err := d.count(5)
 	if err != nil {
 		return nil, err
@@ -440,7 +442,7 @@ func (d *decoder) file(nx *Index) error {
 	if m.Hash, err = d.str(); err != nil {
 		return err
 	}
-	n, err := d.count(9)
+	n, err := d.count(7)
 	if err != nil {
 		return err
 	}
@@ -479,9 +481,6 @@ func (d *decoder) chunk(nx *Index, path string) (uint32, error) {
 	if c.Name, err = d.str(); err != nil {
 		return 0, err
 	}
-	if c.Text, err = d.str(); err != nil {
-		return 0, err
-	}
 	if u[2], err = d.uvarint(); err != nil {
 		return 0, err
 	}
@@ -507,7 +506,7 @@ func (d *decoder) chunk(nx *Index, path string) (uint32, error) {
 	}
 	// Keyword-only slots still take dims of room: bound that against the file's size so a
 	// crafted file cannot make a tiny input allocate gigabytes.
-	if int64(nx.vecs.n+1)*int64(nx.dims)*2 > 16*d.size+64<<20 {
+	if int64(nx.vecs.n+1)*int64(nx.dims) > 16*d.size+64<<20 {
 		return 0, d.corrupt("vector room out of proportion to the file")
 	}
 	v := nx.vecs.grow()
@@ -515,14 +514,19 @@ func (d *decoder) chunk(nx *Index, path string) (uint32, error) {
 	switch flag[0] {
 	case 0:
 	case 1:
-		b, err := d.full(2 * nx.dims)
+		b, err := d.full(4 + nx.dims)
 		if err != nil {
 			return 0, err
 		}
-		for i := range v {
-			v[i] = binary.LittleEndian.Uint16(b[2*i:])
+		k := math.Float32frombits(binary.LittleEndian.Uint32(b))
+		if !(k > 0) || math.IsInf(float64(k), 0) {
+			return 0, d.corrupt("vector scale")
 		}
-		signBitsF16(nx.sign[int(slot)*nx.words:int(slot+1)*nx.words], v)
+		nx.vecs.scale[slot] = k
+		for i := range v {
+			v[i] = int8(b[4+i])
+		}
+		signBitsI8(nx.sign[int(slot)*nx.words:int(slot+1)*nx.words], v)
 	default:
 		return 0, d.corrupt("vector flag")
 	}

@@ -74,14 +74,10 @@ func (ix *Index) Search(ctx context.Context, queryText string, queryVec []float3
 }
 
 // vectorSearch scans sign bits by Hamming distance, keeps the pool closest, re-ranks them by
-// the exact cosine over float16 and returns the best depth.
+// the cosine over int8 and returns the best depth.
 func (ix *Index) vectorSearch(ctx context.Context, sc *scratch, q []float32, depth, pool int) []ranked {
 	qs := make([]uint64, ix.words)
-	qh := make([]uint16, ix.dims)
-	for i, x := range q {
-		qh[i] = f32ToF16(x)
-	}
-	signBitsF16(qs, qh)
+	signBitsF32(qs, q)
 
 	hist := make([]int, ix.dims+2)
 	w := ix.words
@@ -116,7 +112,7 @@ func (ix *Index) vectorSearch(ctx context.Context, sc *scratch, q []float32, dep
 			}
 			ties--
 		}
-		cands = append(cands, ranked{slot: uint32(s), score: ix.f16.dot(q, ix.vecs.at(s))})
+		cands = append(cands, ranked{slot: uint32(s), score: dotI8(q, ix.vecs.at(s)) * ix.vecs.scale[s]})
 	}
 	sortRanked(cands)
 	if len(cands) > depth {
