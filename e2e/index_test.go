@@ -205,6 +205,40 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 	if len(docs) != 1 || !strings.Contains(docs[0], "LIMIT 1") || strings.Contains(docs[0], "ParseConfig") {
 		t.Fatalf("re-embedded after one edit: %q", docs)
 	}
+
+	// An edit saved in the editor: didSave updates that one file (no walk), its new function
+	// alone is embedded, and a search returns the new code with its current text.
+	saved := edited + "\n// OrdersByUser lists the orders of a user.\nfunc OrdersByUser(id int) string {\n\treturn \"SELECT total FROM orders\"\n}\n"
+	before = len(rec.all("/api/embed"))
+	run(func(ctx context.Context, c *lsptest.Client) {
+		uri := rootURI + "/db/query.go"
+		_ = c.DidOpen(uri, "go", saved)
+		if err := os.WriteFile(filepath.Join(root, "db", "query.go"), []byte(saved), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
+		for range 150 { // bounded wait for the background update
+			var hits []wireHit
+			if err := c.Call(ctx, "workspace/executeCommand", map[string]any{"command": "mimi.search",
+				"arguments": []any{map[string]any{"query": "OrdersByUser orders of a user", "limit": 3}}}, &hits); err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) > 0 && strings.Contains(hits[0].Snippet, "func OrdersByUser(id int) string {") {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatal("the saved function never became searchable")
+	})
+	docs = docs[:0]
+	for _, b := range rec.all("/api/embed")[before:] {
+		if strings.Contains(b, "search_document") {
+			docs = append(docs, b)
+		}
+	}
+	if len(docs) != 1 || !strings.Contains(docs[0], "OrdersByUser") || strings.Contains(docs[0], "UsersByID") {
+		t.Fatalf("embedded after a save: %q", docs)
+	}
 }
 
 type wireHit struct {

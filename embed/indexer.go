@@ -166,28 +166,49 @@ type runBatch struct {
 // model's latency overlaps with the CPU work; the channels between the stages are short,
 // which bounds the memory in flight.
 func (x *Indexer) Run(ctx context.Context, report func(done, total int)) (RunStats, error) {
+	if err := x.lock(ctx); err != nil {
+		return RunStats{}, err
+	}
+	defer x.unlock()
+	return x.runLocked(ctx, report)
+}
+
+// lock takes the one-run-at-a-time semaphore, or gives up when ctx ends.
+func (x *Indexer) lock(ctx context.Context) error {
 	select {
 	case x.run <- struct{}{}:
-		defer func() { <-x.run }()
+		return nil
 	case <-ctx.Done():
-		return RunStats{}, ctx.Err()
+		return ctx.Err()
 	}
-	start := time.Now()
-	if report == nil {
-		report = func(int, int) {}
-	}
-	if x.claim == nil { // the owner may have exited: take over
+}
+
+func (x *Indexer) unlock() { <-x.run }
+
+// writable takes the index over when its owner has exited, and reports whether this process
+// owns it now. A read-only indexer's runs reload the owner's index.
+func (x *Indexer) writable() bool {
+	if x.claim == nil {
 		if claim, err := ClaimWriter(x.cfg.Dir); err == nil {
 			x.claim = claim
 			x.log.Info("took over the index", "root", x.cfg.Root)
 		}
 	}
-	st := RunStats{ReadOnly: x.ReadOnly()}
-	if x.ReadOnly() {
+	return x.claim != nil
+}
+
+func (x *Indexer) runLocked(ctx context.Context, report func(done, total int)) (RunStats, error) {
+	start := time.Now()
+	if report == nil {
+		report = func(int, int) {}
+	}
+	if !x.writable() {
+		st := RunStats{ReadOnly: true}
 		err := x.ix.Load(ctx, x.cfg.Dir)
 		st.Chunks, st.Duration = x.ix.Stats().Chunks, time.Since(start)
 		return st, err
 	}
+	st := RunStats{}
 	x.walker.InvalidateIgnores()
 	files, err := x.walker.Walk(ctx)
 	if err != nil {

@@ -76,7 +76,8 @@ type Server struct {
 	progresses     map[string]*progress // by token, for window/workDoneProgress/cancel
 	indexCancel    context.CancelFunc   // the running indexing, if any
 	refreshing     bool                 // a quiet index refresh runs
-	refreshAgain   bool                 // files changed during it: run once more
+	refreshPaths   []string             // files changed since it started: one more round
+	refreshFull    bool                 // or a full re-walk
 	clientWatch    bool                 // the client registers file watchers dynamically
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
@@ -260,7 +261,7 @@ func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
 		s.startIndexing()
 		s.watchFiles()
 	case "workspace/didChangeWatchedFiles":
-		s.refreshIndex()
+		err = s.didChangeWatchedFiles(req.Params())
 	case "workspace/didChangeWorkspaceFolders":
 		err = s.didChangeWorkspaceFolders(req.Params())
 	case "window/workDoneProgress/cancel":

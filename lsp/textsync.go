@@ -123,6 +123,8 @@ func (s *Server) didSave(raw json.RawMessage) error {
 	if d, ok := s.docs.get(p.TextDocument.URI); ok && p.Text != nil && *p.Text != d.Text {
 		s.docs.put(NewDocument(d.URI, d.LanguageID, d.Version, *p.Text))
 	}
-	s.refreshIndex() // the saved file is on disk now
+	if f := uriPath(p.TextDocument.URI); f != "" {
+		s.refreshIndex([]string{f}) // the saved file is on disk now
+	}
 	return nil
 }

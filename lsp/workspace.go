@@ -21,6 +21,9 @@ import (
 type Indexer interface {
 	// IndexWorkspace indexes the roots (absolute paths), calling report as files are done.
 	IndexWorkspace(ctx context.Context, roots []string, report func(IndexProgress)) (IndexSummary, error)
+	// UpdateFiles brings the index up to date for files (absolute paths) that were saved,
+	// created, changed or deleted, without walking the whole workspace.
+	UpdateFiles(ctx context.Context, paths []string) error
 	// Search ranks indexed code for a query.
 	Search(ctx context.Context, query string, limit int) ([]SearchResult, error)
 }
@@ -123,18 +126,27 @@ func (s *Server) startIndexing() {
 	})
 }
 
-// refreshIndex brings the index up to date after files changed on disk (a save, watched-file
-// events): quietly (no progress), one run at a time, and changes that arrive during a run cause
-// exactly one more run. Unchanged files cost a stat each.
-func (s *Server) refreshIndex() {
+// maxRefreshPaths is how many changed paths a refresh collects before it gives up on them and
+// re-walks the workspace instead (a branch switch, a generated tree).
+const maxRefreshPaths = 2000
+
+// refreshIndex brings the index up to date after files changed on disk: paths (absolute) for
+// a save or watched-file events, nil when the change is unknown (a full re-walk). Quietly (no
+// progress) and one refresh at a time: changes that arrive meanwhile are collected and
+// handled by one more round.
+func (s *Server) refreshIndex(paths []string) {
 	ix, _ := s.svc.(Indexer)
 	roots, on := s.indexRoots(s.bgCtx)
 	if !on || len(roots) == 0 {
 		return
 	}
 	s.mu.Lock()
+	if paths == nil || len(s.refreshPaths)+len(paths) > maxRefreshPaths {
+		s.refreshFull, s.refreshPaths = true, nil
+	} else if !s.refreshFull {
+		s.refreshPaths = append(s.refreshPaths, paths...)
+	}
 	if s.refreshing {
-		s.refreshAgain = true
 		s.mu.Unlock()
 		return
 	}
@@ -142,19 +154,49 @@ func (s *Server) refreshIndex() {
 	s.mu.Unlock()
 	s.background(func(ctx context.Context) {
 		for {
-			if _, err := ix.IndexWorkspace(ctx, roots, func(IndexProgress) {}); err != nil && ctx.Err() == nil {
-				s.log.Warn("index refresh failed", "err", err)
-			}
 			s.mu.Lock()
-			if !s.refreshAgain || ctx.Err() != nil {
-				s.refreshing, s.refreshAgain = false, false
+			full, ps := s.refreshFull, s.refreshPaths
+			s.refreshFull, s.refreshPaths = false, nil
+			if !full && len(ps) == 0 || ctx.Err() != nil {
+				s.refreshing = false
 				s.mu.Unlock()
 				return
 			}
-			s.refreshAgain = false
 			s.mu.Unlock()
+			var err error
+			if full {
+				_, err = ix.IndexWorkspace(ctx, roots, func(IndexProgress) {})
+			} else {
+				err = ix.UpdateFiles(ctx, ps)
+			}
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("index refresh failed", "err", err)
+			}
 		}
 	})
+}
+
+// didChangeWatchedFiles refreshes the index for the files the client reports.
+func (s *Server) didChangeWatchedFiles(raw json.RawMessage) error {
+	var p struct {
+		Changes []struct {
+			URI string `json:"uri"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		s.refreshIndex(nil)
+		return err
+	}
+	var paths []string
+	for _, c := range p.Changes {
+		if f := uriPath(c.URI); f != "" {
+			paths = append(paths, f)
+		}
+	}
+	if len(paths) > 0 {
+		s.refreshIndex(paths)
+	}
+	return nil
 }
 
 // watchFiles asks the client to report file changes in the workspace (created, changed,

@@ -24,6 +24,14 @@ type indexService struct {
 	mu      sync.Mutex
 	roots   []string
 	runs    int
+	updates [][]string // paths of each UpdateFiles
+}
+
+func (x *indexService) UpdateFiles(_ context.Context, paths []string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.updates = append(x.updates, paths)
+	return nil
 }
 
 func (x *indexService) IndexWorkspace(ctx context.Context, roots []string, report func(IndexProgress)) (IndexSummary, error) {
@@ -155,8 +163,9 @@ func TestIndexingCancelledByTheUser(t *testing.T) {
 	}
 }
 
-// TestIndexFollowsSavesAndWatchedFiles: file watchers are registered; a save and a watched-file
-// event re-run the indexing quietly (no new progress in the editor).
+// TestIndexFollowsSavesAndWatchedFiles: file watchers are registered; a save and watched-file
+// events update just those files, quietly (no new progress in the editor); a malformed event
+// re-walks the workspace.
 func TestIndexFollowsSavesAndWatchedFiles(t *testing.T) {
 	x := &indexService{release: make(chan struct{})}
 	close(x.release) // every run ends at once
@@ -180,11 +189,34 @@ func TestIndexFollowsSavesAndWatchedFiles(t *testing.T) {
 		}
 	}
 	waitRuns(1)
+	updated := func() []string {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		var all []string
+		for _, u := range x.updates {
+			all = append(all, u...)
+		}
+		return all
+	}
+	waitUpdated := func(want ...string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); strings.Join(updated(), " ") != strings.Join(want, " "); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("updated %q, want %q", updated(), want)
+			}
+		}
+	}
 	_ = c.DidOpen("file:///w/a.go", "go", "package a\n")
 	_ = c.Notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": "file:///w/a.go"}})
+	waitUpdated(filepath.FromSlash("/w/a.go"))
+	_ = c.Notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []any{
+		map[string]any{"uri": "file:///w/b.go", "type": 1}, map[string]any{"uri": "untitled:Untitled-1", "type": 2}}})
+	waitUpdated(filepath.FromSlash("/w/a.go"), filepath.FromSlash("/w/b.go"))
+	if runs() != 1 {
+		t.Fatalf("%d full runs; saves and watched files must not re-walk", runs())
+	}
+	_ = c.Notify("workspace/didChangeWatchedFiles", map[string]any{"changes": "garbage"})
 	waitRuns(2)
-	_ = c.Notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []any{map[string]any{"uri": "file:///w/b.go", "type": 1}}})
-	waitRuns(3)
 	if n := len(c.Notifications("client/registerCapability")); n != 1 {
 		t.Fatalf("file watchers registered %d times", n)
 	}

@@ -188,6 +188,33 @@ func (s *Session) Search(ctx context.Context, query string, limit int) ([]lsp.Se
 	return out, nil
 }
 
+// UpdateFiles implements lsp.Indexer: each indexed root updates the paths under it (a path
+// under no root is ignored).
+func (s *Session) UpdateFiles(ctx context.Context, paths []string) error {
+	var errs []error
+	changed := false
+	for _, x := range s.indexerList() {
+		var mine []string
+		for _, p := range paths {
+			if _, ok := x.Walker().Rel(p); ok {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		st, err := x.Update(ctx, mine)
+		changed = changed || st.Changed()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", x.Walker().Root(), err))
+		}
+	}
+	if changed {
+		s.retr.forget() // snippets computed before may quote the old text
+	}
+	return errors.Join(errs...)
+}
+
 var _ lsp.Indexer = (*Session)(nil)
 
 // indexerList is the session's indexers (one per root).
