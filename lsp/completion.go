@@ -72,8 +72,7 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 	s.latest[doc.URI+"\x00"+method] = c
 	s.mu.Unlock()
 
-	req := completion.Request{Text: doc.Text, Offset: off, Path: s.relPath(doc.URI), File: documentPath(doc.URI), Repo: s.rootName,
-		Language: doc.LanguageID, Scope: s.cacheScope(cfg.CacheScope)}
+	req := s.completionRequest(doc, off, cfg)
 	go func() {
 		defer s.untrack(c)
 		defer s.forgetLatest(doc.URI+"\x00"+method, c)

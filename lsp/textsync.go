@@ -41,7 +41,9 @@ func (s *Server) didOpen(raw json.RawMessage) error {
 		return fmt.Errorf("didOpen without a uri")
 	}
 	td := p.TextDocument
-	s.docs.put(NewDocument(td.URI, td.LanguageID, td.Version, td.Text))
+	d := NewDocument(td.URI, td.LanguageID, td.Version, td.Text)
+	s.docs.put(d)
+	s.prefetch(d, 0)
 	s.log.Debug("didOpen", "uri", td.URI, "bytes", len(td.Text), "open", s.docs.len())
 	return nil
 }
@@ -84,6 +86,7 @@ func (s *Server) didChange(raw json.RawMessage) error {
 		return fmt.Errorf("didChange %s: %w", d.URI, err)
 	}
 	s.docs.put(nd)
+	s.prefetch(nd, changeEnd(nd, p.ContentChanges, s.encoding()))
 	return nil
 }
 

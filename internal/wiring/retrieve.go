@@ -120,8 +120,10 @@ func (rt *retriever) close() {
 	rt.wg.Wait()
 }
 
-// queryAround is the identifiers of the lines around the cursor (the code being written and
-// what it refers to), most recent first, without duplicates.
+// queryAround is the identifiers of the code around the cursor: the declaration it is in
+// (the current function's name, parameters and result types), then the lines being written
+// and what they refer to (the 12 lines before the cursor and a little after), without
+// duplicates, at most 24.
 func queryAround(text string, off int) string {
 	start := off
 	for range 12 { // the 12 lines before the cursor
@@ -134,18 +136,52 @@ func queryAround(text string, off int) string {
 	}
 	end := min(len(text), off+200)
 	seen := map[string]bool{}
-	var ids []string
-	for _, w := range strings.FieldsFunc(text[start:end], func(r rune) bool { return r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if len(w) < 3 || keywords[w] || unicode.IsDigit(rune(w[0])) || seen[w] {
+	var decl, near []string
+	add := func(to *[]string, s string) {
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			if len(w) < 3 || keywords[w] || unicode.IsDigit(rune(w[0])) || seen[w] {
+				continue
+			}
+			seen[w] = true
+			*to = append(*to, w)
+		}
+	}
+	add(&decl, enclosingDecl(text, start))
+	add(&near, text[start:end])
+	if len(decl) > 8 {
+		decl = decl[:8]
+	}
+	if len(near) > 24-len(decl) {
+		near = near[len(near)-(24-len(decl)):]
+	}
+	return strings.Join(append(decl, near...), " ")
+}
+
+// enclosingDecl is the line that opens the top-level declaration the text before off is in:
+// the nearest earlier line that starts in column 0 and neither closes a block nor is a
+// comment ("func (s *Server) Start(ctx context.Context) error {", "def handle(request):",
+// "class Widget extends Base {"). "" when there is none within 400 lines.
+func enclosingDecl(text string, off int) string {
+	end := off
+	for range 400 {
+		if end <= 0 {
+			return ""
+		}
+		i := strings.LastIndexByte(text[:end-1], '\n') + 1 // start of the line ending at end
+		line := strings.TrimRight(text[i:end], "\r\n")
+		end = i
+		if line == "" || line[0] == ' ' || line[0] == '\t' {
 			continue
 		}
-		seen[w] = true
-		ids = append(ids, w)
+		switch {
+		case strings.HasPrefix(line, "}"), strings.HasPrefix(line, ")"), strings.HasPrefix(line, "]"),
+			strings.HasPrefix(line, "//"), strings.HasPrefix(line, "#"), strings.HasPrefix(line, "/*"),
+			strings.HasPrefix(line, "*"), strings.HasPrefix(line, "end"):
+			continue
+		}
+		return line
 	}
-	if len(ids) > 24 {
-		ids = ids[len(ids)-24:]
-	}
-	return strings.Join(ids, " ")
+	return ""
 }
 
 var keywords = map[string]bool{"func": true, "return": true, "package": true, "import": true, "var": true, "const": true,

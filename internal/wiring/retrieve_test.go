@@ -68,3 +68,29 @@ func TestRetrieverNeverWaits(t *testing.T) {
 	blocked.snippets(req, 3000)
 	blocked.close()
 }
+
+// TestQueryAround: the query starts with the current function's declaration (even when it
+// opens far above the cursor), then the identifiers near the cursor.
+func TestQueryAround(t *testing.T) {
+	body := strings.Repeat("\tx := 1\n", 30)
+	tests := []struct {
+		name, text, want string
+	}{
+		{"go method far above", "package p\n\n// Start runs.\nfunc (s *Server) Start(ctx context.Context, opts Options) error {\n" + body + "\tcfg := loadSettings(opts)\n\t|\n}\n",
+			"Server Start ctx context Context opts Options cfg loadSettings"},
+		{"python", "import os\n\nclass Widget:\n    def render(self, canvas):\n        canvas.drawRect(|)\n",
+			"Widget render canvas drawRect"},
+		{"after a closed function", "func a() {\n}\n\n// b\nfunc handleRequest(req *Request) {\n\treq.|\n}\n",
+			"handleRequest req Request"},
+		{"top of a file", "package main\n|", "main"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			off := strings.Index(tt.text, "|")
+			text := tt.text[:off] + tt.text[off+1:]
+			if got := queryAround(text, off); got != tt.want {
+				t.Errorf("queryAround = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

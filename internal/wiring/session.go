@@ -95,15 +95,33 @@ func (s *Session) Configure(cfg config.Config) error {
 // Complete implements lsp.Service.
 func (s *Session) Complete(ctx context.Context, r completion.Request) (completion.Result, error) {
 	s.mu.Lock()
-	eng, budget, deny := s.eng, s.cfg.SnippetTokens*3, s.deny
-	indexed := len(s.indexers) > 0 && s.cfg.Indexing
+	eng := s.eng
 	s.mu.Unlock()
-	// A secret file's text must not even become a search query (the engine then refuses it).
-	secret := deny != nil && (deny.Match(r.File) || (r.Path != "" && deny.Match(r.Path)))
-	if indexed && !secret && len(r.Snippets) == 0 {
+	if budget, ok := s.retrieval(r); ok && len(r.Snippets) == 0 {
 		r.Snippets = s.retr.snippets(r, budget)
 	}
 	return eng.Complete(ctx, r)
+}
+
+// Prefetch implements lsp.Prefetcher: it starts retrieval for r's region ahead of the keystroke.
+func (s *Session) Prefetch(r completion.Request) {
+	if budget, ok := s.retrieval(r); ok {
+		s.retr.snippets(r, budget)
+	}
+}
+
+var _ lsp.Prefetcher = (*Session)(nil)
+
+// retrieval reports whether completions of r get code from other files, and the snippets'
+// budget in bytes. A secret file's text must not even become a search query (the engine then
+// refuses to complete in it).
+func (s *Session) retrieval(r completion.Request) (budget int, ok bool) {
+	s.mu.Lock()
+	budget, deny := s.cfg.SnippetTokens*3, s.deny
+	indexed := len(s.indexers) > 0 && s.cfg.Indexing
+	s.mu.Unlock()
+	secret := deny != nil && (deny.Match(r.File) || (r.Path != "" && deny.Match(r.Path)))
+	return budget, indexed && !secret
 }
 
 // Stats implements lsp.Service: the engine's answers by source and the cache tiers.
