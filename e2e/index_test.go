@@ -78,7 +78,11 @@ func progressEnd(t *testing.T, ctx context.Context, c *lsptest.Client) string {
 func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 	ol := ollamatest.StartT(t)
 	rec, host := newRecorder(t, ol.URL)
-	root := t.TempDir()
+	// The workspace is opened through a symlink: results name files by the editor's paths.
+	root := filepath.Join(t.TempDir(), "ws")
+	if err := os.Symlink(t.TempDir(), root); err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
 		"config/load.go": "package config\n\n// ParseConfig reads the configuration file at path.\nfunc ParseConfig(path string) (*Config, error) {\n\treturn nil, nil\n}\n",
 		"db/query.go":    "package db\n\n// UsersByID selects users from the database.\nfunc UsersByID(id int) string {\n\treturn \"SELECT name FROM users WHERE id = ?\"\n}\n",
@@ -115,8 +119,8 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 	if !strings.HasPrefix(end, "indexed 3 files") {
 		t.Fatalf("indexing ended with %q", end)
 	}
-	if len(hits) == 0 || !strings.HasSuffix(hits[0].URI, "/config/load.go") {
-		t.Fatalf("search hits = %+v", hits)
+	if len(hits) == 0 || hits[0].URI != rootURI+"/config/load.go" {
+		t.Fatalf("search hits = %+v; want %s/config/load.go first", hits, rootURI)
 	}
 	embeds := rec.all("/api/embed")
 	if len(embeds) == 0 {

@@ -116,6 +116,10 @@ func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexe
 	return x, nil
 }
 
+// Root is the workspace root as it was given (not resolved through symlinks: the paths the
+// editor knows the files by).
+func (x *Indexer) Root() string { return x.cfg.Root }
+
 // Dir is where the index is saved.
 func (x *Indexer) Dir() string { return x.cfg.Dir }
 

@@ -239,11 +239,12 @@ func cmpFirstSlot(a, b []uint32) int {
 
 // Load replaces the index with the one saved under dir, holding dir's index.lock shared while
 // it reads (waits until ctx ends). On any error (no index yet: fs.ErrNotExist; ErrVersion;
-// ErrCorrupt) the index is left empty, ready to be rebuilt. Reads are bounded by the file's
-// size and Options.MaxFileBytes.
+// ErrCorrupt) the index is left empty, ready to be rebuilt; when ctx ends first it is left as
+// it was (a cancelled reload of a read-only index keeps answering). Reads are bounded by the
+// file's size and Options.MaxFileBytes.
 func (ix *Index) Load(ctx context.Context, dir string) (err error) {
 	defer func() {
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			ix.mu.Lock()
 			ix.resetLocked()
 			ix.mu.Unlock()

@@ -225,3 +225,31 @@ func FuzzLoad(f *testing.F) {
 		_ = ix.Search(context.Background(), "server request", make([]float32, ix.Stats().Dims), 5)
 	})
 }
+
+// TestLoadCancelledKeepsTheIndex: a reload whose context ends first leaves the loaded index
+// answering (a read-only indexer's cancelled refresh must not empty it); a corrupt file empties it.
+func TestLoadCancelledKeepsTheIndex(t *testing.T) {
+	ix, err := newStoreFixtureIndex(Options{}, storeDims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := ix.Save(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	want := ix.Stats().Chunks
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ix.Load(ctx, dir); err == nil {
+		t.Fatal("a cancelled load succeeded")
+	}
+	if got := ix.Stats().Chunks; got != want || want == 0 {
+		t.Fatalf("after a cancelled load: %d chunks, want %d", got, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, indexFile), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Load(context.Background(), dir); err == nil || ix.Stats().Chunks != 0 {
+		t.Fatalf("a corrupt load: %v, %d chunks left", err, ix.Stats().Chunks)
+	}
+}

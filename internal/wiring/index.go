@@ -169,7 +169,7 @@ func (s *Session) Search(ctx context.Context, query string, limit int) ([]lsp.Se
 			return nil, err
 		}
 		for _, h := range hits {
-			out = append(out, lsp.SearchResult{File: filepath.Join(x.Walker().Root(), filepath.FromSlash(h.Chunk.Path)),
+			out = append(out, lsp.SearchResult{File: filepath.Join(x.Root(), filepath.FromSlash(h.Chunk.Path)),
 				StartLine: h.Chunk.StartLine, EndLine: h.Chunk.EndLine, Score: h.Score, Snippet: h.Chunk.Text})
 		}
 	}

@@ -199,7 +199,7 @@ func (s *Session) sessionSearch(ctx context.Context, query string, limit int) ([
 			return nil, err
 		}
 		for _, h := range hits {
-			out = append(out, searchHit{rel: h.Chunk.Path, file: filepath.Join(x.Walker().Root(), filepath.FromSlash(h.Chunk.Path)),
+			out = append(out, searchHit{rel: h.Chunk.Path, file: filepath.Join(x.Root(), filepath.FromSlash(h.Chunk.Path)),
 				text: h.Chunk.Text})
 		}
 	}
