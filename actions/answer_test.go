@@ -1,0 +1,140 @@
+package actions
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files with the current output")
+
+func section(a *txtar.Archive, name string) (string, bool) {
+	for _, f := range a.Files {
+		if f.Name == name {
+			return strings.TrimSuffix(string(f.Data), "\n"), true
+		}
+	}
+	return "", false
+}
+
+func setSection(a *txtar.Archive, name, val string) {
+	for i, f := range a.Files {
+		if f.Name == name {
+			a.Files[i].Data = []byte(val + "\n")
+			return
+		}
+	}
+	a.Files = append(a.Files, txtar.File{Name: name, Data: []byte(val + "\n")})
+}
+
+func options(a *txtar.Archive) map[string]string {
+	out := map[string]string{}
+	s, _ := section(a, "options")
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// showIndent makes leading whitespace visible in golden files: a tab is →, a space ·.
+func showIndent(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		ind := indentOf(l)
+		lines[i] = strings.NewReplacer("\t", "→", " ", "·").Replace(ind) + l[len(ind):]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func readIndent(s string) string { return strings.NewReplacer("→", "\t", "·", " ").Replace(s) }
+
+// TestAnswerGolden: testdata/answers/*.txtar hold recorded model answers (fences, prose,
+// several blocks, thinking, whole files, refusals, cut answers) and the code taken from them,
+// leading whitespace shown as → (tab) and · (space). go test ./actions -update rewrites them.
+func TestAnswerGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/answers/*.txtar")
+	if len(files) < 10 {
+		t.Fatalf("only %d golden answers", len(files))
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			a, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := options(a)
+			answer, ok := section(a, "answer")
+			if !ok {
+				t.Fatal("no answer section")
+			}
+			if o["crlf"] == "true" {
+				answer = strings.ReplaceAll(answer, "\n", "\r\n")
+			}
+			code, err := ExtractCode(answer, Want{Language: o["language"], Name: o["name"], Indent: readIndent(o["indent"]), Unit: readIndent(o["unit"]), Cut: o["cut"] == "true"})
+			got := showIndent(code)
+			if err != nil {
+				got = "error: " + err.Error()
+			}
+			if *update {
+				setSection(a, "want", got)
+				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, ok := section(a, "want")
+			if !ok {
+				t.Fatal("no want section (run with -update)")
+			}
+			if got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestExtractCodeErrors(t *testing.T) {
+	tests := []struct {
+		answer string
+		w      Want
+		is     error
+	}{
+		{"", Want{Language: "go"}, ErrNoCode},
+		{"<think>only thoughts</think>", Want{Language: "go"}, ErrNoCode},
+		{"Sorry, I cannot do that.", Want{Language: "go"}, ErrRefused},
+		{"```go\nfunc F() {\n", Want{Language: "go", Cut: true}, ErrCut},
+		{"```text\nsome output\n```\n", Want{Language: "go"}, nil}, // a lone text block is still taken
+	}
+	for _, tt := range tests {
+		_, err := ExtractCode(tt.answer, tt.w)
+		if !errors.Is(err, tt.is) && !(tt.is == nil && err == nil) {
+			t.Errorf("ExtractCode(%q) = %v, want %v", tt.answer, err, tt.is)
+		}
+	}
+}
+
+// FuzzExtractCode: no answer panics the parser, and code taken is never thinking text.
+func FuzzExtractCode(f *testing.F) {
+	files, _ := filepath.Glob("testdata/answers/*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		s, _ := section(a, "answer")
+		f.Add(s, "go", "F", "\t")
+	}
+	f.Fuzz(func(t *testing.T, answer, lang, name, indent string) {
+		code, err := ExtractCode(answer, Want{Language: lang, Name: name, Indent: indent})
+		if err == nil && strings.Contains(strings.ToLower(code), "</think>") {
+			t.Fatalf("thinking text in the code: %q", code)
+		}
+	})
+}
