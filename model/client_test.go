@@ -89,3 +89,44 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestChatStreamsAndKeepsThinkingApart: /api/chat pieces stream to onChunk; the model's
+// separate reasoning is reported as thinking and never part of the answer; an early stop
+// closes the request; the scheduler admits chats at the action priority.
+func TestChatStreamsAndKeepsThinkingApart(t *testing.T) {
+	f := fakeollama.New("")
+	defer f.Close()
+	f.SetBehaviour(func(fakeollama.Request) fakeollama.Behaviour {
+		return fakeollama.Behaviour{Thinking: []string{"hmm, ", "let me see"}, Chunks: []string{"```go\n", "func F() {}\n", "```"}}
+	})
+	c, _ := New(Config{Host: f.URL})
+	s := NewScheduler(c, 1, nil)
+	defer s.Close()
+	no := false
+	var thought, said strings.Builder
+	g, err := s.Chat(context.Background(), nil, ChatRequest{Model: "m", Think: &no,
+		Messages: []Message{{Role: "system", Content: "be brief"}, {Role: "user", Content: "write F"}},
+		Options:  Options{NumCtx: 4096, NumPredict: 512}},
+		func(chunk, _ string, thinking bool) bool {
+			if thinking {
+				thought.WriteString(chunk)
+			} else {
+				said.WriteString(chunk)
+			}
+			return true
+		})
+	if err != nil || g.Text != "```go\nfunc F() {}\n```" || g.DoneReason != "stop" {
+		t.Fatalf("chat = %+v, %v", g, err)
+	}
+	if thought.String() != "hmm, let me see" || said.String() != g.Text {
+		t.Fatalf("thinking %q, answer %q", thought.String(), said.String())
+	}
+	r := f.Requests()[0]
+	if !r.Chat || len(r.Messages) != 2 || r.Messages[1].Content != "write F" || r.Think != false || r.Options["num_predict"] != float64(512) {
+		t.Fatalf("request = %+v", r)
+	}
+	g, err = c.Chat(context.Background(), ChatRequest{Model: "m"}, func(_, soFar string, _ bool) bool { return !strings.Contains(soFar, "func") })
+	if err != nil || g.DoneReason != "client" || strings.Contains(g.Text, "```\n```") {
+		t.Fatalf("early stop: %+v %v", g, err)
+	}
+}

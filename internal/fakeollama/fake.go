@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Behaviour decides the reply to one /api/generate request.
+// Behaviour decides the reply to one /api/generate or /api/chat request.
 type Behaviour struct {
 	Status     int           // non-200: reply {"error": Error} with this status
 	Error      string        // error text for Status, or an in-stream error line when Status==200
@@ -22,6 +22,7 @@ type Behaviour struct {
 	Delay      time.Duration // before the first byte
 	ChunkDelay time.Duration // between chunks
 	Hang       bool          // never answer (until the client goes away)
+	Thinking   []string      // /api/chat: reasoning pieces streamed (as message.thinking) before Chunks
 }
 
 // Request is what the fake saw.
@@ -33,6 +34,12 @@ type Request struct {
 	Stream    *bool          `json:"stream"`
 	KeepAlive any            `json:"keep_alive"`
 	Options   map[string]any `json:"options"`
+	Messages  []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"` // /api/chat
+	Think any  `json:"think"`
+	Chat  bool `json:"-"` // it came to /api/chat
 }
 
 // Server is a fake Ollama.
@@ -49,7 +56,8 @@ type Server struct {
 func New(answer string) *Server {
 	s := &Server{behave: func(Request) Behaviour { return Behaviour{Chunks: []string{answer}} }}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/generate", s.generate)
+	mux.HandleFunc("/api/generate", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) })
+	mux.HandleFunc("/api/chat", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true) })
 	mux.HandleFunc("/api/version", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, `{"version":"0.17.4-fake"}`)
 	})
@@ -87,7 +95,7 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, chat bool) {
 	s.Calls.Add(1)
 	var req Request
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -95,6 +103,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"error":%q}`, err.Error())
 		return
 	}
+	req.Chat = chat
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	b := s.behave(req)
@@ -126,6 +135,19 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	fl, _ := w.(http.Flusher)
+	piece := func(text string, thinking bool) map[string]any {
+		if !chat {
+			return map[string]any{"model": req.Model, "response": text, "done": false}
+		}
+		m := map[string]any{"role": "assistant", "content": text}
+		if thinking {
+			m = map[string]any{"role": "assistant", "content": "", "thinking": text}
+		}
+		return map[string]any{"model": req.Model, "message": m, "done": false}
+	}
+	for _, t := range b.Thinking {
+		_ = enc.Encode(piece(t, true))
+	}
 	for i, c := range b.Chunks {
 		if i > 0 && b.ChunkDelay > 0 {
 			select {
@@ -135,7 +157,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		_ = enc.Encode(map[string]any{"model": req.Model, "response": c, "done": false})
+		_ = enc.Encode(piece(c, false))
 		if fl != nil {
 			fl.Flush()
 		}
@@ -144,5 +166,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		_ = enc.Encode(map[string]any{"error": b.Error})
 		return
 	}
-	_ = enc.Encode(map[string]any{"model": req.Model, "response": "", "done": true, "done_reason": "stop", "eval_count": len(b.Chunks)})
+	last := piece("", false)
+	last["done"], last["done_reason"], last["eval_count"] = true, "stop", len(b.Chunks)
+	_ = enc.Encode(last)
 }
