@@ -1,0 +1,141 @@
+package actions
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"regexp"
+	"strings"
+)
+
+// Decl is a declaration of a document that an action targets, in byte offsets of full lines.
+type Decl struct {
+	Kind      string // "func", "method", "type", "class", "def", "function", …
+	Name      string
+	Start     int    // start of the declaration's first line (after its doc comment)
+	End       int    // end of its last line, after the line break when there is one
+	DocStart  int    // start of its doc comment (== Start when it has none)
+	BodyStart int    // just after the body's opening brace or colon line (0 when unknown)
+	Indent    string // leading whitespace of its first line
+}
+
+// HasDoc reports whether the declaration has a doc comment.
+func (d Decl) HasDoc() bool { return d.DocStart < d.Start }
+
+// lineStart is the offset of the start of the line holding off.
+func lineStart(text string, off int) int { return strings.LastIndexByte(text[:off], '\n') + 1 }
+
+// lineEnd is the offset just after the line break of the line holding off (len(text) at the end).
+func lineEnd(text string, off int) int {
+	if i := strings.IndexByte(text[off:], '\n'); i >= 0 {
+		return off + i + 1
+	}
+	return len(text)
+}
+
+// Enclosing finds the innermost function, method or type declaration around off (Go through
+// go/parser, other languages by their declaration keywords and braces or indentation).
+func Enclosing(text, lang string, off int) (Decl, bool) {
+	off = max(0, min(off, len(text)))
+	if lang == "go" {
+		if d, ok, parsed := goEnclosing(text, off); parsed {
+			return d, ok
+		}
+	}
+	return lineEnclosing(text, off)
+}
+
+// goEnclosing: parsed false when the file does not parse (the line heuristics take over).
+func goEnclosing(text string, off int) (d Decl, ok, parsed bool) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", text, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return Decl{}, false, false
+	}
+	pos := func(p token.Pos) int { return fset.Position(p).Offset }
+	mk := func(kind, name string, n ast.Node, doc *ast.CommentGroup) Decl {
+		d := Decl{Kind: kind, Name: name, Start: lineStart(text, pos(n.Pos())), End: lineEnd(text, max(pos(n.End())-1, 0))}
+		d.DocStart = d.Start
+		if doc != nil {
+			d.DocStart = lineStart(text, pos(doc.Pos()))
+		}
+		d.Indent = indentOf(text[d.Start:lineEnd(text, d.Start)])
+		return d
+	}
+	for _, decl := range f.Decls {
+		if off < lineStart(text, pos(decl.Pos())) || off >= lineEnd(text, max(pos(decl.End())-1, 0)) {
+			continue
+		}
+		switch x := decl.(type) {
+		case *ast.FuncDecl:
+			kind, name := goFuncKind(x)
+			d := mk(kind, name, x, x.Doc)
+			if x.Body != nil {
+				d.BodyStart = pos(x.Body.Lbrace) + 1
+			}
+			return d, true, true
+		case *ast.GenDecl:
+			for _, sp := range x.Specs {
+				ts, isType := sp.(*ast.TypeSpec)
+				if !isType {
+					continue
+				}
+				if len(x.Specs) == 1 {
+					return mk("type", ts.Name.Name, x, x.Doc), true, true
+				}
+				if off >= lineStart(text, pos(ts.Pos())) && off < lineEnd(text, max(pos(ts.End())-1, 0)) {
+					return mk("type", ts.Name.Name, ts, ts.Doc), true, true
+				}
+			}
+		}
+	}
+	return Decl{}, false, true
+}
+
+func goFuncKind(d *ast.FuncDecl) (kind, name string) {
+	if d.Recv == nil {
+		return "func", d.Name.Name
+	}
+	return "method", d.Name.Name
+}
+
+// declRe matches a line that opens a declaration in the common languages, capturing the
+// keyword and the name.
+var declRe = regexp.MustCompile(`^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:pub(?:\([\w:]+\))?\s+)?` +
+	`(?:(?:public|private|protected|static|final|abstract|override|virtual)\s+)*` +
+	`(function|func|def|class|fn|struct|interface|enum|impl|trait|module)\b\s*(?:\([^)]*\)\s*)?\*?\s*([A-Za-z_$][\w$]*)`)
+
+// lineEnclosing finds the nearest declaration line at or above off whose block contains off.
+func lineEnclosing(text string, off int) (Decl, bool) {
+	lines := strings.Split(text, "\n")
+	starts := make([]int, len(lines))
+	o := 0
+	for i, l := range lines {
+		starts[i] = o
+		o += len(l) + 1
+	}
+	cur := strings.Count(text[:off], "\n")
+	for i := min(cur, len(lines)-1); i >= 0 && cur-i < 2000; i-- {
+		m := declRe.FindStringSubmatch(lines[i])
+		if m == nil {
+			continue
+		}
+		end := blockEnd(lines, i)
+		if end < cur {
+			continue // a declaration that ended before the cursor: look further up
+		}
+		d := Decl{Kind: m[1], Name: m[2], Start: starts[i], End: min(len(text), starts[end]+len(lines[end])+1), Indent: indentOf(lines[i])}
+		d.DocStart = d.Start
+		for j := i - 1; j >= 0 && isCommentOrDecorator(lines[j]) && indentOf(lines[j]) == d.Indent; j-- {
+			d.DocStart = starts[j]
+		}
+		for j := i; j <= end && j < i+5; j++ { // the body opens on the declaration's first lines
+			if l := strings.TrimRight(lines[j], " \t\r"); strings.HasSuffix(l, "{") || strings.HasSuffix(l, ":") {
+				d.BodyStart = starts[j] + len(l)
+				break
+			}
+		}
+		return d, true
+	}
+	return Decl{}, false
+}

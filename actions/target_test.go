@@ -1,0 +1,51 @@
+package actions
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEnclosing(t *testing.T) {
+	tests := []struct {
+		name, lang, text string
+		want             string // Kind Name, "" for none
+		decl             string // the declaration's text (from Start to End)
+		doc              bool
+	}{
+		{"go method with doc", "go", "package p\n\n// Start runs.\nfunc (s *S) Start() error {\n\tx := 1‸\n\treturn nil\n}\n\nfunc Other() {}\n",
+			"method Start", "func (s *S) Start() error {\n\tx := 1\n\treturn nil\n}\n", true},
+		{"go type in a group", "go", "package p\n\ntype (\n\tA int\n\t// B is b.\n\tB struct {\n\t\tx‸ int\n\t}\n)\n",
+			"type B", "\tB struct {\n\t\tx int\n\t}\n", true},
+		{"go between functions", "go", "package p\n\nfunc A() {}\n‸\nfunc B() {}\n", "", "", false},
+		{"go that does not parse", "go", "package p\n\nfunc Broken(x int {\n\treturn x‸\n}\n", "func Broken", "func Broken(x int {\n\treturn x\n}\n", false},
+		{"python method", "python", "class W:\n    # Area of it.\n    def area(self):\n        return self.w‸ * self.h\n\n    def other(self):\n        pass\n",
+			"def area", "    def area(self):\n        return self.w * self.h\n", true},
+		{"python after a function", "python", "def a():\n    pass\n\nx = 1‸\n", "", "", false},
+		{"typescript", "typescript", "export async function load(path: string) {\n  const x = 1;‸\n  return x;\n}\n",
+			"function load", "export async function load(path: string) {\n  const x = 1;\n  return x;\n}\n", false},
+		{"rust", "rust", "pub fn square(x: i32) -> i32 {\n    x * x‸\n}\n", "fn square", "pub fn square(x: i32) -> i32 {\n    x * x\n}\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			off := strings.Index(tt.text, "‸")
+			text := tt.text[:off] + tt.text[off+len("‸"):]
+			d, ok := Enclosing(text, tt.lang, off)
+			got := ""
+			if ok {
+				got = d.Kind + " " + d.Name
+			}
+			if got != tt.want {
+				t.Fatalf("Enclosing = %q, want %q", got, tt.want)
+			}
+			if !ok {
+				return
+			}
+			if text[d.Start:d.End] != tt.decl || d.HasDoc() != tt.doc {
+				t.Errorf("decl %q (doc %t), want %q (doc %t)", text[d.Start:d.End], d.HasDoc(), tt.decl, tt.doc)
+			}
+			if d.Kind != "type" && (d.BodyStart <= d.Start || d.BodyStart > d.End) {
+				t.Errorf("body start %d outside [%d, %d]", d.BodyStart, d.Start, d.End)
+			}
+		})
+	}
+}
