@@ -43,7 +43,8 @@ func chunksWith(path, text string, lim chunkLimits) []Chunk {
 	for _, sp := range spans {
 		t := li.slice(sp.s, sp.e)
 		chunks = append(chunks, Chunk{
-			ID: ChunkID(t), Path: path, StartLine: sp.s, EndLine: sp.e, Kind: sp.kind, Name: sp.name, Text: t,
+			ID: ChunkID(t), Path: path, StartLine: sp.s, EndLine: sp.e, Offset: li.start[sp.s], Length: len(t),
+			Kind: sp.kind, Name: sp.name, Text: t,
 		})
 	}
 	return chunks

@@ -40,6 +40,9 @@ func checkChunksWith(t testing.TB, path, text string, chunks []Chunk, lim chunkL
 		if strings.TrimSpace(lines[c.StartLine]) == "" || strings.TrimSpace(lines[c.EndLine]) == "" {
 			t.Fatalf("chunk %d starts or ends with a blank line: %q", i, c.Text)
 		}
+		if c.Offset < 0 || c.Offset+c.Length > len(text) || text[c.Offset:c.Offset+c.Length] != c.Text {
+			t.Fatalf("chunk %d: bytes %d+%d are not its text %q", i, c.Offset, c.Length, c.Text)
+		}
 		if c.ID != ChunkID(c.Text) || c.Path != path || c.Kind == "" {
 			t.Fatalf("chunk %d: ID %q, Path %q, Kind %q", i, c.ID, c.Path, c.Kind)
 		}

@@ -25,6 +25,8 @@ type Chunk struct {
 	Path      string // slash-separated, workspace-relative
 	StartLine int    // 0-based, inclusive
 	EndLine   int    // 0-based, inclusive
+	Offset    int    // byte offset of the chunk's first line in the file
+	Length    int    // bytes of Text (the index keeps these, not the text)
 	Kind      string // "func", "method", "type", "class", "lines", …
 	Name      string // the declared name when there is one ("" for line windows)
 	Text      string

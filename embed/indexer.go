@@ -29,13 +29,14 @@ type IndexerConfig struct {
 }
 
 // DefaultDir is where the index of root built with an embedding model lives: the user cache
-// directory, one folder per root and model (vectors of two models never mix in one index).
+// directory, one folder per root, model and index format (vectors of two models never mix in
+// one index, and two mimi-lsp versions with different formats never fight over one file).
 func DefaultDir(root, model string) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("embed: no cache directory for the index: %w", err)
 	}
-	sum := sha256.Sum256([]byte(filepath.Clean(root) + "\x00" + model))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", filepath.Clean(root), model, formatVersion))
 	return filepath.Join(base, "mimi-lsp", "index", hex.EncodeToString(sum[:8])), nil
 }
 
@@ -110,7 +111,11 @@ func OpenIndexer(ctx context.Context, cfg IndexerConfig, emb *Embedder) (*Indexe
 			x.log.Info("removed temp files of an interrupted save", "n", len(stale))
 		}
 	}
-	if err := x.ix.Load(ctx, cfg.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	switch err := x.ix.Load(ctx, cfg.Dir); {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, ErrVersion):
+		x.log.Info("saved index has another format: rebuilding it", "dir", cfg.Dir, "err", err)
+	default:
 		x.log.Warn("saved index unreadable: rebuilding it", "dir", cfg.Dir, "err", err)
 	}
 	return x, nil
@@ -481,7 +486,7 @@ func (x *Indexer) Search(ctx context.Context, query string, limit int) ([]Hit, e
 		x.log.Debug("query not embedded: keyword search only", "err", err)
 		qv = nil
 	}
-	return x.withTexts(x.ix.Search(ctx, query, qv, limit+staleRoom(limit)), limit), nil
+	return x.withTexts(ctx, x.ix.Search(ctx, query, qv, limit+staleRoom(limit)), limit), nil
 }
 
 // queryEmbedBudget bounds how long a search waits for its query's embedding.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path"
-	"strings"
 	"time"
 )
 
@@ -26,7 +25,8 @@ func (x *Indexer) Update(ctx context.Context, paths []string) (RunStats, error) 
 	}
 	start := time.Now()
 	var files []File
-	var gone []string
+	gone := map[string]bool{}     // indexed files to remove
+	goneDirs := map[string]bool{} // removed paths that may have been directories
 	seen := map[string]bool{}
 	for _, p := range paths {
 		rel, ok := x.walker.Rel(p)
@@ -34,20 +34,27 @@ func (x *Indexer) Update(ctx context.Context, paths []string) (RunStats, error) 
 			continue
 		}
 		seen[rel] = true
-		if b := path.Base(rel); b == ".gitignore" || b == ".mimiignore" {
+		if x.rulesChanged(rel) {
 			return x.runLocked(ctx, nil)
 		}
+		_, indexed := x.ix.File(rel)
 		fi, err := os.Lstat(p)
 		switch {
 		case err != nil:
-			gone = append(gone, rel)
+			if indexed {
+				gone[rel] = true
+			} else if !x.walker.Ignored(rel, true) {
+				goneDirs[rel] = true
+			}
 		case fi.IsDir():
-			return x.runLocked(ctx, nil)
+			if !x.walker.Ignored(rel, true) { // a new folder (build output, .git/objects/…: ignored)
+				return x.runLocked(ctx, nil)
+			}
 		default:
 			if f, ok := x.walker.Accept(rel); ok {
 				files = append(files, f)
-			} else {
-				gone = append(gone, rel)
+			} else if indexed { // now ignored, a secret, too big, binary, or out of reach
+				gone[rel] = true
 			}
 		}
 	}
@@ -57,16 +64,19 @@ func (x *Indexer) Update(ctx context.Context, paths []string) (RunStats, error) 
 			return st, err
 		}
 	}
-	if len(gone) > 0 {
-		for p := range x.ix.Files() {
-			for _, g := range gone {
-				if p == g || strings.HasPrefix(p, g+"/") {
-					x.ix.Remove(p)
-					st.Removed++
+	if len(goneDirs) > 0 {
+		for _, p := range x.ix.Paths() {
+			for d := path.Dir(p); d != "."; d = path.Dir(d) {
+				if goneDirs[d] {
+					gone[p] = true
 					break
 				}
 			}
 		}
+	}
+	for p := range gone {
+		x.ix.Remove(p)
+		st.Removed++
 	}
 	if st.Changed() {
 		if err := x.ix.Save(ctx, x.cfg.Dir); err != nil {
@@ -79,4 +89,14 @@ func (x *Indexer) Update(ctx context.Context, paths []string) (RunStats, error) 
 			"removed", st.Removed, "embedded", st.Embedded, "ms", st.Duration.Milliseconds())
 	}
 	return st, nil
+}
+
+// rulesChanged reports whether a change to rel can include or exclude any file: an ignore
+// file in a folder that is itself indexed, or git's own exclude file.
+func (x *Indexer) rulesChanged(rel string) bool {
+	if rel == ".git/info/exclude" {
+		return true
+	}
+	b, dir := path.Base(rel), path.Dir(rel)
+	return (b == ".gitignore" || b == ".mimiignore") && (dir == "." || !x.walker.Ignored(dir, true))
 }

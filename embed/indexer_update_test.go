@@ -80,6 +80,16 @@ func TestIndexerUpdate(t *testing.T) {
 		t.Fatalf("reloaded %d files, %v", len(y.Files()), err)
 	}
 
+	// Folders and ignore files inside ignored folders (git's objects, dependencies) are no
+	// reason to re-walk: unmentioned.go stays unindexed.
+	writeFiles(t, root, map[string]string{".git/objects/ab/cdef": "blob", "node_modules/pkg/.gitignore": "dist/\n"})
+	if st, err := x.Update(ctx, []string{abs(".git/objects/ab"), abs("node_modules/pkg/.gitignore"), abs(".git/index")}); err != nil || st.Changed() {
+		t.Fatalf("update for ignored paths = %+v, %v", st, err)
+	}
+	if slices.Contains(paths(), "unmentioned.go") {
+		t.Fatal("an event in an ignored folder re-walked the workspace")
+	}
+
 	// An ignore file or a new directory: a full run (which finds unmentioned.go too).
 	writeFiles(t, root, map[string]string{".mimiignore": "keep.go\n"})
 	if _, err := x.Update(ctx, []string{abs(".mimiignore")}); err != nil {

@@ -344,6 +344,17 @@ func (ix *Index) File(path string) (FileMeta, bool) {
 	return m, true
 }
 
+// Paths returns every indexed path.
+func (ix *Index) Paths() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.files))
+	for p := range ix.files {
+		out = append(out, p)
+	}
+	return out
+}
+
 // Files returns the manifest: every indexed path with its entry.
 func (ix *Index) Files() map[string]FileMeta {
 	ix.mu.RLock()

@@ -20,17 +20,18 @@ import (
 //
 //	magic "MIMIIDX\n", version uint32
 //	body: dims; files: n × {path, size, mtime (unix ns), hash, chunks: n × {id, start, end,
-//	      kind, name, docLen, hasVec byte, when hasVec: scale float32 + dims × int8}};
+//	      offset, length, kind, name, docLen, hasVec byte, when hasVec: scale float32 +
+//	      dims × int8}};
 //	      terms: n × {term, postings: n × {slot delta, tf}}
 //	crc32c(body) uint32
 //
 // The keyword index is stored (the texts are not: Indexer.Search reads them from the files)
-// so a load does no tokenising. Version 1 held texts and float16 vectors.
+// so a load does no tokenising. Version 1 held texts and float16 vectors, 2 no byte offsets.
 // Any mismatch (magic, version, bounds, checksum) is an error and leaves the index empty.
 
 const (
 	formatMagic   = "MIMIIDX\n"
-	formatVersion = 2
+	formatVersion = 3
 	maxDims       = 1 << 14
 	maxStr        = 64 << 20
 )
@@ -178,6 +179,8 @@ func (ix *Index) encode(ctx context.Context, w io.Writer) error {
 			e.str(c.ID)
 			e.uvarint(uint64(c.StartLine))
 			e.uvarint(uint64(c.EndLine))
+			e.uvarint(uint64(c.Offset))
+			e.uvarint(uint64(c.Length))
 			e.str(c.Kind)
 			e.str(c.Name)
 			e.uvarint(uint64(ix.kw.docLen[s]))
@@ -443,7 +446,7 @@ func (d *decoder) file(nx *Index) error {
 	if m.Hash, err = d.str(); err != nil {
 		return err
 	}
-	n, err := d.count(7)
+	n, err := d.count(9)
 	if err != nil {
 		return err
 	}
@@ -476,6 +479,16 @@ func (d *decoder) chunk(nx *Index, path string) (uint32, error) {
 		return 0, d.corrupt("chunk lines")
 	}
 	c.StartLine, c.EndLine = int(u[0]), int(u[1])
+	var ol [2]uint64
+	for i := range ol {
+		if ol[i], err = d.uvarint(); err != nil {
+			return 0, err
+		}
+	}
+	if ol[0] > 1<<40 || ol[1] > 1<<31 {
+		return 0, d.corrupt("chunk bytes")
+	}
+	c.Offset, c.Length = int(ol[0]), int(ol[1])
 	if c.Kind, err = d.str(); err != nil {
 		return 0, err
 	}

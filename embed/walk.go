@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 
@@ -78,7 +79,7 @@ type Walker struct {
 	extra    []gitignore.Pattern
 	maxSize  int64
 	workers  int
-	openFile func(name string) (*os.File, error) // os.Open; tests record what is opened
+	openFile func(name string) (*os.File, error) // openNonBlocking; tests record what is opened
 
 	mu    sync.Mutex
 	rules map[string]walkDirRules // by root-relative directory ("" is the root)
@@ -109,7 +110,7 @@ func NewWalker(root string, opts WalkOptions) (*Walker, error) {
 	}
 	w := &Walker{
 		root: real, given: given, secrets: opts.Secrets, maxSize: opts.MaxFileSize,
-		workers: opts.Workers, openFile: os.Open, rules: map[string]walkDirRules{},
+		workers: opts.Workers, openFile: openNonBlocking, rules: map[string]walkDirRules{},
 	}
 	if w.secrets == nil {
 		m, err := secretfiles.New(nil)
@@ -260,15 +261,60 @@ func (w *Walker) Accept(relPath string) (File, bool) {
 	if !ok {
 		return File{}, false
 	}
-	skip, forced := w.check(rel, false)
-	if skip {
-		return File{}, false
-	}
-	fi, err := os.Lstat(w.abs(rel))
-	if err != nil || !(fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0 && w.linkInside(rel)) {
+	forced, ok := w.reachable(rel)
+	if !ok {
 		return File{}, false
 	}
 	return w.inspect(rel, forced, make([]byte, sniffSize))
+}
+
+// reachable reports whether rel (clean) is a file a walk would reach: accepted by name, every
+// directory on its way a real directory (a walk never follows a symlinked directory, so a file
+// under one may be outside the root), and itself a regular file or a symlink to an accepted
+// regular file inside the root. forced is as check's.
+func (w *Walker) reachable(rel string) (forced, ok bool) {
+	skip, forced := w.check(rel, false)
+	if skip {
+		return false, false
+	}
+	for dir := path.Dir(rel); dir != "." && dir != "/"; dir = path.Dir(dir) {
+		if fi, err := os.Lstat(w.abs(dir)); err != nil || !fi.IsDir() { // Lstat: a symlink is not a dir
+			return false, false
+		}
+	}
+	fi, err := os.Lstat(w.abs(rel))
+	if err != nil || !(fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0 && w.linkInside(rel)) {
+		return false, false
+	}
+	return forced, true
+}
+
+// Open opens an indexed file again (to read a hit's text back) with every rule of a walk
+// applied to what is there now: a path that became a symlinked directory, a link out of the
+// root, a secret, a FIFO or a device is refused, never opened (or, raced, never read).
+func (w *Walker) Open(relPath string) (*os.File, error) {
+	rel, ok := cleanRel(relPath)
+	if !ok {
+		return nil, fmt.Errorf("embed: %q is not under the root", relPath)
+	}
+	if _, ok := w.reachable(rel); !ok {
+		return nil, fmt.Errorf("embed: %s is no longer a file the index accepts", rel)
+	}
+	f, err := w.openFile(w.abs(rel))
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("embed: %s is not a regular file", rel)
+	}
+	return f, nil
+}
+
+// openNonBlocking opens for reading without blocking on a FIFO or device swapped in after
+// the checks (regular files ignore O_NONBLOCK); callers check the file is regular.
+func openNonBlocking(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
 // check walks the rules down rel's directories: an excluded directory excludes what is in it.

@@ -76,7 +76,7 @@ type Server struct {
 	progresses     map[string]*progress // by token, for window/workDoneProgress/cancel
 	indexCancel    context.CancelFunc   // the running indexing, if any
 	refreshing     bool                 // a quiet index refresh runs
-	refreshPaths   []string             // files changed since it started: one more round
+	refreshPaths   map[string]bool      // files changed since it started: one more round
 	refreshFull    bool                 // or a full re-walk
 	clientWatch    bool                 // the client registers file watchers dynamically
 	// The last Service.Problem shown, when, and since when it has been healthy.

@@ -126,8 +126,16 @@ func (s *Server) didSave(raw json.RawMessage) error {
 	if d, ok := s.docs.get(p.TextDocument.URI); ok && p.Text != nil && *p.Text != d.Text {
 		s.docs.put(NewDocument(d.URI, d.LanguageID, d.Version, *p.Text))
 	}
-	if f := uriPath(p.TextDocument.URI); f != "" {
-		s.refreshIndex([]string{f}) // the saved file is on disk now
+	// The saved file is on disk now. Without file watchers nothing else reports changes made
+	// outside the editor (git pull, code generators): each save re-walks the workspace (a stat
+	// per unchanged file) instead.
+	s.mu.Lock()
+	watched := s.clientWatch
+	s.mu.Unlock()
+	if f := uriPath(p.TextDocument.URI); f != "" && watched {
+		s.refreshIndex([]string{f})
+	} else {
+		s.refreshIndex(nil)
 	}
 	return nil
 }

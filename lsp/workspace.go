@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -141,10 +142,15 @@ func (s *Server) refreshIndex(paths []string) {
 		return
 	}
 	s.mu.Lock()
-	if paths == nil || len(s.refreshPaths)+len(paths) > maxRefreshPaths {
-		s.refreshFull, s.refreshPaths = true, nil
-	} else if !s.refreshFull {
-		s.refreshPaths = append(s.refreshPaths, paths...)
+	if s.refreshPaths == nil {
+		s.refreshPaths = map[string]bool{}
+	}
+	for _, p := range paths {
+		s.refreshPaths[p] = true
+	}
+	if paths == nil || len(s.refreshPaths) > maxRefreshPaths {
+		s.refreshFull = true
+		clear(s.refreshPaths)
 	}
 	if s.refreshing {
 		s.mu.Unlock()
@@ -155,8 +161,9 @@ func (s *Server) refreshIndex(paths []string) {
 	s.background(func(ctx context.Context) {
 		for {
 			s.mu.Lock()
-			full, ps := s.refreshFull, s.refreshPaths
-			s.refreshFull, s.refreshPaths = false, nil
+			full, ps := s.refreshFull, slices.Collect(maps.Keys(s.refreshPaths))
+			s.refreshFull = false
+			clear(s.refreshPaths)
 			if !full && len(ps) == 0 || ctx.Err() != nil {
 				s.refreshing = false
 				s.mu.Unlock()
@@ -215,7 +222,10 @@ func (s *Server) watchFiles() {
 		}}}
 		var ignored any
 		if _, err := s.conn.Call(ctx, "client/registerCapability", params, &ignored); err != nil {
-			s.log.Debug("file watching not registered; the index follows saves only", "err", err)
+			s.log.Debug("file watching not registered; each save re-walks the workspace instead", "err", err)
+			s.mu.Lock()
+			s.clientWatch = false
+			s.mu.Unlock()
 		}
 	})
 }

@@ -307,3 +307,38 @@ func TestNestedFoldersIndexedOnce(t *testing.T) {
 		t.Fatalf("roots = %v", x.roots)
 	}
 }
+
+// TestSaveWithoutWatchersRewalks: a client that cannot register file watchers reports no
+// change made outside the editor, so each save re-walks the workspace (not just that file).
+func TestSaveWithoutWatchersRewalks(t *testing.T) {
+	x := &indexService{release: make(chan struct{})}
+	close(x.release)
+	c := startIndexSession(t, x)
+	ctx := context.Background()
+	var res json.RawMessage
+	if err := c.Call(ctx, "initialize", map[string]any{"processId": nil, "rootUri": "file:///w",
+		"capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Notify("initialized", map[string]any{})
+	waitProgress(t, c, "end")
+	_ = c.DidOpen("file:///w/a.go", "go", "package a\n")
+	_ = c.Notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": "file:///w/a.go"}})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		x.mu.Lock()
+		runs, updates := x.runs, len(x.updates)
+		x.mu.Unlock()
+		if updates != 0 {
+			t.Fatalf("a save without watchers updated only the file")
+		}
+		if runs == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index runs = %d, want 2 (open, save)", runs)
+		}
+	}
+	if n := len(c.Notifications("client/registerCapability")); n != 0 {
+		t.Fatalf("watchers registered with a client that cannot: %d", n)
+	}
+}

@@ -5,11 +5,11 @@
 # "Failing input written to"; that fails the run. Go 1.26's fuzz coordinator can also fail a
 # target with a bare "context deadline exceeded" at the -fuzztime boundary on a loaded machine
 # (go.dev/issue/75804, fixed in Go 1.27), having found nothing. Such a target is run once more;
-# if it hits the same race again, its corpus (seeds plus everything found) is replayed
+# if it hits the same race again, its seeds and testdata/fuzz corpus are replayed
 # deterministically and the run goes on only if that replay passes.
 set -uo pipefail
 GO=${GO:-go}
-FUZZTIME=${FUZZTIME:-30s}
+FUZZTIME=${FUZZTIME:-15s}
 cd "$(dirname "$0")/.."
 
 bare_deadline() { # $1 = output file
@@ -19,7 +19,12 @@ bare_deadline() { # $1 = output file
 
 status=0
 for p in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./.cache' | xargs -n1 dirname | sort -u); do
-  for f in $($GO test -list '^Fuzz' "$p" | grep '^Fuzz' || true); do
+  if ! list=$($GO test -list '^Fuzz' "$p"); then
+    echo "fuzz: $p does not build"
+    status=1
+    continue
+  fi
+  for f in $(echo "$list" | grep '^Fuzz'); do
     for attempt in 1 2; do
       echo "fuzz $p $f ($FUZZTIME, attempt $attempt)"
       out=$(mktemp)

@@ -14,9 +14,10 @@ import (
 )
 
 // retriever gives completion prompts code from other files, computed ahead of the keystroke:
-// the first completion in a region of a file starts a search in the background and goes on
-// without snippets; later completions in that region get them at once (a map lookup). A
-// completion never waits for retrieval, and no search runs twice for one region.
+// opening a file, an edit, or a completion in a region of a file (regionLines lines) starts a
+// search in the background; completions in that region get its snippets at once (a map
+// lookup). A completion never waits for retrieval; one search runs at a time per session, and
+// a region asked for meanwhile waits in a single slot (the latest wins: where the user is now).
 type retriever struct {
 	log    *slog.Logger
 	search func(ctx context.Context, query string, limit int) ([]searchHit, error)
@@ -26,13 +27,20 @@ type retriever struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	running bool // one search at a time per session
+	running bool       // one search at a time per session
+	next    *retrieval // the region to search when the running search ends
 	closed  bool
 }
 
 type region struct {
 	ready    bool
 	snippets []completion.Snippet
+}
+
+// retrieval is one region's search to run.
+type retrieval struct {
+	key, query, file string
+	budget           int
 }
 
 type searchHit struct {
@@ -62,7 +70,7 @@ func (rt *retriever) snippets(r completion.Request, budget int) []completion.Sni
 	if reg, ok := rt.regions[key]; ok {
 		return reg.snippets
 	}
-	if rt.running || rt.closed {
+	if rt.closed || rt.next != nil && rt.next.key == key {
 		return nil
 	}
 	query := queryAround(r.Text, r.Offset)
@@ -70,17 +78,28 @@ func (rt *retriever) snippets(r completion.Request, budget int) []completion.Sni
 		rt.regions[key] = &region{ready: true}
 		return nil
 	}
+	job := &retrieval{key: key, query: query, file: r.File, budget: budget}
+	if rt.running {
+		rt.next = job
+		return nil
+	}
+	rt.startLocked(job)
+	return nil
+}
+
+// startLocked runs job's search in the background; when it ends, the waiting one starts.
+func (rt *retriever) startLocked(job *retrieval) {
 	rt.running = true
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()
 		ctx, cancel := context.WithTimeout(rt.ctx, 10*time.Second)
 		defer cancel()
-		hits, err := rt.search(ctx, query, 8)
+		hits, err := rt.search(ctx, job.query, 8)
 		var out []completion.Snippet
 		used := 0
 		for _, h := range hits {
-			if h.file == r.File || used+len(h.text) > budget {
+			if h.file == job.file || used+len(h.text) > job.budget {
 				continue
 			}
 			used += len(h.text)
@@ -94,14 +113,19 @@ func (rt *retriever) snippets(r completion.Request, budget int) []completion.Sni
 		rt.running = false
 		if err != nil {
 			rt.log.Debug("retrieval failed; completing without context from other files", "err", err)
-			return // asked again at the next completion in the region
+		} else {
+			if len(rt.regions) > 4096 { // bounded: forget everything rather than track recency
+				clear(rt.regions)
+			}
+			rt.regions[job.key] = &region{ready: true, snippets: out}
 		}
-		if len(rt.regions) > 4096 { // bounded: forget everything rather than track recency
-			clear(rt.regions)
+		if n := rt.next; n != nil && !rt.closed && rt.ctx.Err() == nil {
+			rt.next = nil
+			if _, done := rt.regions[n.key]; !done {
+				rt.startLocked(n)
+			}
 		}
-		rt.regions[key] = &region{ready: true, snippets: out}
 	}()
-	return nil
 }
 
 // forget drops the snippets of a file's regions (its text or the index changed).
@@ -146,7 +170,7 @@ func queryAround(text string, off int) string {
 			*to = append(*to, w)
 		}
 	}
-	add(&decl, enclosingDecl(text, start))
+	add(&decl, enclosingDecl(text, off))
 	add(&near, text[start:end])
 	if len(decl) > 8 {
 		decl = decl[:8]

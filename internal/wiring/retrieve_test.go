@@ -2,8 +2,10 @@ package wiring
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,6 +85,8 @@ func TestQueryAround(t *testing.T) {
 		{"after a closed function", "func a() {\n}\n\n// b\nfunc handleRequest(req *Request) {\n\treq.|\n}\n",
 			"handleRequest req Request"},
 		{"top of a file", "package main\n|", "main"},
+		{"just inside the second of two long functions", "package p\n\nfunc loadUsers(db *Database) []User {\n" + body + "\treturn nil\n}\n\nfunc renderInvoice(inv Invoice) string {\n\ttotal := inv.Sum()\n\t|\n}\n",
+			"renderInvoice inv Invoice total Sum"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,5 +96,66 @@ func TestQueryAround(t *testing.T) {
 				t.Errorf("queryAround = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRetrieverQueuesTheLatestRegion: regions asked for while a search runs wait in one slot,
+// the latest winning, and start by themselves when it ends.
+func TestRetrieverQueuesTheLatestRegion(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var queries []string
+	rt := newRetriever(slog.New(slog.DiscardHandler), func(ctx context.Context, query string, _ int) ([]searchHit, error) {
+		mu.Lock()
+		queries = append(queries, query)
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return nil, nil
+	})
+	defer rt.close()
+	var text strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&text, "x := identFromLine%d\n", i)
+	}
+	at := func(line int) completion.Request {
+		doc := text.String()
+		off := 0
+		for range line {
+			off += strings.IndexByte(doc[off:], '\n') + 1
+		}
+		return completion.Request{Text: doc, Offset: off, File: "/w/a.go"}
+	}
+	rt.snippets(at(0), 3000)  // runs
+	rt.snippets(at(25), 3000) // waits
+	rt.snippets(at(45), 3000) // replaces it: the user moved on
+	close(release)
+	got := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), queries...)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(got()) < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the waiting region never searched: %q", got())
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		rt.mu.Lock()
+		idle := !rt.running
+		rt.mu.Unlock()
+		if idle {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("searches never ended")
+		}
+	}
+	q := got()
+	if len(q) != 2 || !strings.Contains(q[1], "identFromLine44") || strings.Contains(q[1], "identFromLine24 ") {
+		t.Fatalf("queries %q; want the first region, then the latest one (line 45)", q)
 	}
 }
