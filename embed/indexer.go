@@ -436,7 +436,7 @@ func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats
 		}
 	}
 	if len(want) == 0 {
-		return nil
+		return encodeVectors(batch)
 	}
 	vecs, es, err := x.emb.EmbedDocuments(ctx, want)
 	if err != nil {
@@ -453,6 +453,18 @@ func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats
 			k++
 		}
 	}
+	return encodeVectors(batch)
+}
+
+// encodeVectors normalises and quantises a batch's vectors on the embedding stage, so the
+// store stage (which holds the index's write lock) only inserts.
+func encodeVectors(batch []*pending) error {
+	for _, p := range batch {
+		if err := p.prep.setVectors(p.meta.Path, p.vecs); err != nil {
+			return fmt.Errorf("index %s: %w", p.meta.Path, err)
+		}
+		p.vecs = nil // float32 copies are garbage from here
+	}
 	return nil
 }
 
@@ -460,10 +472,6 @@ func (x *Indexer) embedBatch(ctx context.Context, batch []*pending, st *RunStats
 // found by keyword search.
 func (x *Indexer) storeBatch(batch []*pending) error {
 	for _, p := range batch {
-		if err := p.prep.setVectors(p.meta.Path, p.vecs); err != nil {
-			return fmt.Errorf("index %s: %w", p.meta.Path, err)
-		}
-		p.vecs = nil // float32 copies are garbage from here
 		if err := x.ix.upsertPrepared(p.meta, p.chunks, p.prep); err != nil {
 			return fmt.Errorf("index %s: %w", p.meta.Path, err)
 		}

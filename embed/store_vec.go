@@ -56,9 +56,14 @@ func quantize(dst []int8, v []float32, k float64) float32 {
 		clear(dst)
 		return 0
 	}
-	inv := 127 / m
+	f := float32(k * 127 / m)
 	for i, x := range v {
-		dst[i] = int8(math.Round(float64(x) * k * inv))
+		y := x * f // within ±127 (up to float rounding)
+		if y >= 0 {
+			dst[i] = int8(min(y+0.5, 127))
+		} else {
+			dst[i] = int8(max(y-0.5, -127))
+		}
 	}
 	return float32(m / 127)
 }
