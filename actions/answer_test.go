@@ -9,39 +9,17 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the current output")
 
-func section(a *txtar.Archive, name string) (string, bool) {
-	for _, f := range a.Files {
-		if f.Name == name {
-			return strings.TrimSuffix(string(f.Data), "\n"), true
-		}
-	}
-	return "", false
-}
-
-func setSection(a *txtar.Archive, name, val string) {
-	for i, f := range a.Files {
-		if f.Name == name {
-			a.Files[i].Data = []byte(val + "\n")
-			return
-		}
-	}
-	a.Files = append(a.Files, txtar.File{Name: name, Data: []byte(val + "\n")})
-}
-
-func options(a *txtar.Archive) map[string]string {
-	out := map[string]string{}
-	s, _ := section(a, "options")
-	for _, l := range strings.Split(s, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
-			out[k] = v
-		}
-	}
-	return out
-}
+var (
+	section    = golden.Section
+	setSection = golden.SetSection
+	options    = golden.Options
+)
 
 // showIndent makes leading whitespace visible in golden files: a tab is →, a space ·.
 func showIndent(s string) string {

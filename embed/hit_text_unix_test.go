@@ -27,16 +27,8 @@ func TestIndexerNeverLeavesTheRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := &fakeEmbedBackend{dim: 16}
-	emb := newTestEmbedder(t, back, nil, EmbedderConfig{Model: "nomic-embed-text"})
 	ctx := context.Background()
-	x, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir}, emb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	if _, err := x.Run(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	x := indexedTestRoot(t, root, dir, back, WalkOptions{})
 	if _, err := x.Update(ctx, []string{filepath.Join(root, "ext", "credentials")}); err != nil {
 		t.Fatal(err)
 	}

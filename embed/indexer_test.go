@@ -22,6 +22,21 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 	}
 }
 
+// indexedTestRoot opens an indexer of root (saved under dir) over back and runs it once.
+func indexedTestRoot(t *testing.T, root, dir string, back *fakeEmbedBackend, walk WalkOptions) *Indexer {
+	t.Helper()
+	emb := newTestEmbedder(t, back, nil, EmbedderConfig{Model: "nomic-embed-text"})
+	x, err := OpenIndexer(context.Background(), IndexerConfig{Root: root, Dir: dir, Walk: walk}, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	if _, err := x.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 func sentText(b *fakeEmbedBackend) string {
 	var all []string
 	for _, call := range b.recorded() {
@@ -151,16 +166,8 @@ func TestSearchTextsComeFromTheFiles(t *testing.T) {
 		"b.go": "package b\n\nfunc LoadConfig() error { return ParseConfig(\"x\") }\n",
 		"c.go": "package c\n\nfunc ParseConfigFile() {}\n",
 	})
-	emb := newTestEmbedder(t, &fakeEmbedBackend{dim: 16}, nil, EmbedderConfig{Model: "nomic-embed-text"})
 	ctx := context.Background()
-	x, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir}, emb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	if _, err := x.Run(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	x := indexedTestRoot(t, root, dir, &fakeEmbedBackend{dim: 16}, WalkOptions{})
 	for i := range x.ix.chunks {
 		if x.ix.chunks[i].Text != "" {
 			t.Fatalf("the index holds a text: %q", x.ix.chunks[i].Text)

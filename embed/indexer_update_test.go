@@ -23,16 +23,8 @@ func TestIndexerUpdate(t *testing.T) {
 		"token.go": "package t\n\nfunc Token() {}\n",
 	})
 	back := &fakeEmbedBackend{dim: 16}
-	emb := newTestEmbedder(t, back, nil, EmbedderConfig{Model: "nomic-embed-text"})
 	ctx := context.Background()
-	x, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir, Walk: WalkOptions{Ignore: []string{"ignored/"}}}, emb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	if _, err := x.Run(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	x := indexedTestRoot(t, root, dir, back, WalkOptions{Ignore: []string{"ignored/"}})
 	abs := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
 	paths := func() []string {
 		var out []string

@@ -2,14 +2,11 @@ package lsp
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
-	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
 )
 
@@ -30,16 +27,7 @@ func (p *prefetchService) Prefetch(r completion.Request) {
 // the change ends (in the new text), so the completion that follows finds retrieval ready.
 func TestPrefetchFollowsTheEdits(t *testing.T) {
 	x := &prefetchService{}
-	s, err := New(Options{Config: config.Default(), Log: slog.New(slog.DiscardHandler),
-		NewService: func(config.Config) (Service, error) { return x, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := net.Pipe()
-	done := make(chan struct{})
-	go func() { s.Serve(context.Background(), a, a); close(done) }()
-	defer func() { b.Close(); <-done }()
-	c := lsptest.New(b, b)
+	c := startServiceSession(t, x)
 	ctx := context.Background()
 	if _, err := c.Initialize(ctx, "file:///w", nil, nil); err != nil {
 		t.Fatal(err)

@@ -55,8 +55,14 @@ func (x *indexService) Search(_ context.Context, query string, limit int) ([]Sea
 
 func startIndexSession(t *testing.T, x *indexService) *lsptest.Client {
 	t.Helper()
+	return startServiceSession(t, x)
+}
+
+// startServiceSession serves one session over a pipe with svc as its service.
+func startServiceSession(t *testing.T, svc Service) *lsptest.Client {
+	t.Helper()
 	s, err := New(Options{Config: config.Default(), Log: slog.New(slog.DiscardHandler),
-		NewService: func(config.Config) (Service, error) { return x, nil }})
+		NewService: func(config.Config) (Service, error) { return svc, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,16 +71,7 @@ func (c *Client) Chat(ctx context.Context, req ChatRequest, onChunk func(chunk, 
 		}
 		return nil
 	})
-	g.Text = b.String()
-	g.Duration = time.Since(start)
-	if errors.Is(err, errStopEarly) {
-		g.DoneReason = "client"
-		return g, nil
-	}
-	if err != nil {
-		return g, classify(ctx, err, req.Model, c.host)
-	}
-	return g, nil
+	return c.finish(ctx, g, b.String(), start, err, req.Model)
 }
 
 var errNoChat = errors.New("model: this backend cannot chat")

@@ -169,14 +169,20 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest, onChunk func
 		}
 		return nil
 	})
-	g.Text = b.String()
+	return c.finish(ctx, g, b.String(), start, err, req.Model)
+}
+
+// finish completes a streamed generation's outcome: an early stop by the caller is a success
+// ("client"), any other error is classified.
+func (c *Client) finish(ctx context.Context, g Generation, text string, start time.Time, err error, model string) (Generation, error) {
+	g.Text = text
 	g.Duration = time.Since(start)
 	if errors.Is(err, errStopEarly) {
 		g.DoneReason = "client"
 		return g, nil
 	}
 	if err != nil {
-		return g, classify(ctx, err, req.Model, c.host)
+		return g, classify(ctx, err, model, c.host)
 	}
 	return g, nil
 }
