@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,11 +43,17 @@ func (c *countingBackend) Embed(ctx context.Context, _ string, inputs []string, 
 	return out, ctx.Err()
 }
 
+// gorootQueries are searches a user of Go's source might make.
+var gorootQueries = []string{"parse a Go source file into an AST", "ReadFile", "http server handler timeout",
+	"utf8 decode rune", "sort slice of strings", "json Unmarshal struct field tags", "mutex lock unlock",
+	"token position line column", "gzip writer flush", "TLS handshake certificate verify"}
+
 // BenchmarkIndexGoroot indexes Go's own source tree with a fake embedder (5 ms a call, and 0
-// for the CPU side alone), then
-// reopens it with nothing changed. Run with -benchtime 1x; it reports files/s and chunks/s of
+// for the CPU side alone), then reopens it with nothing changed. Run with -benchtime 1x; it
+// reports files/s and chunks/s of
 // the first run (CPU side: walk, chunk, fake embed, index, save), calls and batch size, heap,
-// index size, and the reopen time with its embedding calls (want 0).
+// index size, search p50/p99 at this size (query embedding through the fake, hit texts read
+// back from the files), and the reopen time with its embedding calls (want 0).
 func BenchmarkIndexGoroot(b *testing.B) {
 	b.Run("5ms", func(b *testing.B) { benchIndexGoroot(b, 5*time.Millisecond) })
 	b.Run("cpu", func(b *testing.B) { benchIndexGoroot(b, 0) }) // the CPU side alone
@@ -79,6 +86,17 @@ func benchIndexGoroot(b *testing.B, latency time.Duration) {
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		fi, _ := os.Stat(filepath.Join(dir, indexFile))
+		var lat []time.Duration // searches at this size, texts read back from the files
+		for _, q := range gorootQueries {
+			for range 20 {
+				st := time.Now()
+				if _, err := x.Search(ctx, q, 10); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(st))
+			}
+		}
+		slices.Sort(lat)
 		_ = x.Close()
 		calls := back.calls.Load()
 
@@ -103,6 +121,8 @@ func benchIndexGoroot(b *testing.B, latency time.Duration) {
 		b.ReportMetric(procStatusMB("VmHWM"), "peak-rss-MB")
 		b.ReportMetric(float64(fi.Size())/(1<<20), "index-MB")
 		b.ReportMetric(reopen.Seconds(), "reopen-s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "search-p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "search-p99-ms")
 		b.ReportMetric(float64(back.calls.Load()-calls+int64(st2.Embedded)), "reopen-embeds")
 	}
 }
