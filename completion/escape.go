@@ -3,22 +3,14 @@ package completion
 import (
 	"slices"
 	"strings"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/tokens"
 )
 
-// Text the user owns (documents, paths, the repository name, retrieved snippets) is data, but
-// a raw prompt is tokenised with special tokens enabled: a Go file that mentions
-// "<|fim_middle|>" would give the model a second middle marker and a prompt whose structure
-// the user's text chose. Before rendering, every special token of the template is neutralised
-// by a zero-width space after its first character: still readable (and invisible in most
-// views), no longer the token's string, so the tokenizer sees ordinary text. Inserting a
-// character can only break occurrences of strings that do not contain it, never create new
-// ones, so one pass per token suffices whatever the tokens' overlaps.
-//
-// A model that copies such text back answers with the neutralised form; restoreTokens turns it
-// into the user's original string before it reaches the document.
+// User text is neutralised for the template's special tokens (internal/tokens): see there.
 
 // neutral is the character inserted into special tokens found in user text.
-const neutral = "\u200b" // ZERO WIDTH SPACE: not part of any template's token
+const neutral = tokens.Neutral
 
 // escapeTokens is every string of t that the tokenizer would read as a special token: its
 // special tokens and stops (render markers are among the special tokens: a test checks it).
@@ -32,54 +24,27 @@ func (t *Template) escapeTokens() []string {
 	return out
 }
 
-// neutralise breaks every occurrence of tokens in s.
-func neutralise(s string, tokens []string) string {
-	for _, tok := range tokens {
-		if strings.Contains(s, tok) {
-			first := firstRuneLen(tok)
-			s = strings.ReplaceAll(s, tok, tok[:first]+neutral+tok[first:])
-		}
-	}
-	return s
-}
-
-// restoreTokens undoes neutralise in an answer: what the user wrote comes back as written.
-func restoreTokens(s string, tokens []string) string {
-	if !strings.Contains(s, neutral) {
-		return s
-	}
-	for _, tok := range tokens {
-		first := firstRuneLen(tok)
-		s = strings.ReplaceAll(s, tok[:first]+neutral+tok[first:], tok)
-	}
-	return s
-}
+var (
+	neutralise    = tokens.Neutralise
+	restoreTokens = tokens.Restore
+)
 
 // neutraliseInput returns in with every user-owned string neutralised for t (the caller's
 // snippets are not modified).
 func (t *Template) neutraliseInput(in PromptInput) PromptInput {
-	tokens := t.escapeTokens()
-	in.Prefix = neutralise(in.Prefix, tokens)
-	in.Suffix = neutralise(in.Suffix, tokens)
-	in.Path = oneLine(neutralise(in.Path, tokens))
-	in.Repo = oneLine(neutralise(in.Repo, tokens))
+	toks := t.escapeTokens()
+	in.Prefix = neutralise(in.Prefix, toks)
+	in.Suffix = neutralise(in.Suffix, toks)
+	in.Path = oneLine(neutralise(in.Path, toks))
+	in.Repo = oneLine(neutralise(in.Repo, toks))
 	if len(in.Snippets) > 0 {
 		sn := make([]Snippet, len(in.Snippets))
 		for i, s := range in.Snippets {
-			sn[i] = Snippet{Path: oneLine(neutralise(s.Path, tokens)), Text: neutralise(s.Text, tokens)}
+			sn[i] = Snippet{Path: oneLine(neutralise(s.Path, toks)), Text: neutralise(s.Text, toks)}
 		}
 		in.Snippets = sn
 	}
 	return in
-}
-
-func firstRuneLen(s string) int {
-	for i := range s {
-		if i > 0 {
-			return i
-		}
-	}
-	return len(s)
 }
 
 // oneLine keeps a path or name on its line: templates put them on header or comment lines, and
