@@ -101,7 +101,8 @@ func Catalogue(r Request) []Action {
 		if !d.HasDoc() {
 			add(Document, "Add a doc comment to "+d.Name, d.Start, d.Start, d.Name, -1)
 		}
-		if d.Kind != "type" && d.Kind != "class" && d.Kind != "struct" && d.Kind != "interface" && d.Kind != "enum" && !IsTestFile(r.Path) {
+		if d.Kind != "type" && d.Kind != "class" && d.Kind != "struct" && d.Kind != "interface" && d.Kind != "enum" &&
+			!IsTestFile(r.Path) && TestPath(r.Path, r.Language) != "" {
 			add(Tests, "Generate tests for "+d.Name, d.Start, d.End, d.Name, -1)
 		}
 	}
