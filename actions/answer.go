@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Errors of answer parsing: each becomes a clear message to the user and no edit.
@@ -213,8 +214,12 @@ func declares(code, name string) bool {
 	return declLine(strings.Split(code, "\n"), name) >= 0
 }
 
-// declLine is the index of the line that declares name, or -1.
+// declLine is the index of the line that declares name, or -1 (also for a name that is not
+// an identifier).
 func declLine(lines []string, name string) int {
+	if !identifier(name) {
+		return -1
+	}
 	re := regexp.MustCompile(`^\s*(export\s+)?(async\s+)?(pub(\(\w+\))?\s+)?(static\s+)?` +
 		`(func(\s*\([^)]*\))?|def|class|function|fn|type|struct|interface|enum|impl|trait|const|let|var)\s+\*?` +
 		regexp.QuoteMeta(name) + `\b`)
@@ -238,4 +243,17 @@ func trimBlankLines(s string) string {
 		lines[i] = strings.TrimRight(l, " \t\r")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// identifier reports whether s is a non-empty identifier (letters, digits, _ and $).
+func identifier(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r != '_' && r != '$' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }

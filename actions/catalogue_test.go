@@ -77,3 +77,22 @@ func TestCatalogueOtherLanguages(t *testing.T) {
 		t.Fatalf("empty document: %s", titles(as))
 	}
 }
+
+// FuzzCatalogue: any document, language and range gives actions without panicking, each with
+// a kind and a whole-line range inside the document, and their prompts build.
+func FuzzCatalogue(f *testing.F) {
+	f.Add("package p\n\nfunc F() {\n\t// TODO\n}\n", "go", 20, 20)
+	f.Add("class A:\n    def f(self):\n        pass\n", "python", 30, 30)
+	f.Add("function g() {\n  return 1;\n}\n", "javascript", 0, 40)
+	f.Fuzz(func(t *testing.T, text, lang string, start, end int) {
+		r := Request{Text: text, Language: lang, Path: "x/y.go", Start: start, End: end,
+			Diagnostics: []Diagnostic{{Start: end, End: start, Message: "m"}}}
+		for _, a := range Catalogue(r) {
+			if a.Kind == "" || a.Start < 0 || a.Start > a.End || a.End > len(text) || a.Start > 0 && text[a.Start-1] != '\n' {
+				t.Fatalf("%s: kind %q, range %d..%d of %d", a.ID, a.Kind, a.Start, a.End, len(text))
+			}
+			r.Start, r.End = max(0, min(r.Start, len(text))), max(0, min(r.End, len(text)))
+			_ = Prompt(PromptInput{Action: a, Request: r, TestFile: "x/y_test.go"})
+		}
+	})
+}
