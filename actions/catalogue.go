@@ -46,6 +46,8 @@ type Request struct {
 	Path        string // workspace-relative, for prompts
 	Start, End  int    // the selection in bytes (equal: a cursor)
 	Diagnostics []Diagnostic
+	// Scope keeps one workspace's (or team's) cached answers apart from another's.
+	Scope string
 }
 
 // Action is one entry of the code-action menu. It is computed without the model; the model

@@ -31,9 +31,7 @@ type Config struct {
 	NumPredict  int
 	Temperature float64
 	KeepAlive   time.Duration
-	// Scope keeps one workspace's (or team's) cached answers apart from another's.
-	Scope string
-	Log   *slog.Logger
+	Log         *slog.Logger
 }
 
 // Engine resolves actions: prompt, model (or cache), answer parsing, edits.
@@ -73,6 +71,9 @@ type Result struct {
 	Explanation string
 	Source      string // "model", "memory" or "redis"
 	Model       string
+	// Notice is something the user should read once (the action model is missing and the
+	// completion model answered instead).
+	Notice string
 }
 
 // ErrUnchanged: the model answered the code as it was.
@@ -83,7 +84,7 @@ var ErrUnchanged = errors.New("the model suggested no change")
 // refusal, an empty or unparsable answer, or one cut off mid-code is an error and no edit.
 func (e *Engine) Resolve(ctx context.Context, in PromptInput, progress Progress) (Result, error) {
 	msgs := Prompt(in)
-	key := e.key(msgs)
+	key := e.key(in.Request.Scope, msgs)
 	res := Result{Model: e.cfg.Model}
 	answer, cut, src, err := e.answer(ctx, key, msgs, progress)
 	if err != nil {
@@ -99,8 +100,8 @@ func (e *Engine) Resolve(ctx context.Context, in PromptInput, progress Progress)
 	return res, err
 }
 
-func (e *Engine) key(msgs []model.Message) string {
-	parts := []string{"action-v1", e.cfg.Scope, e.cfg.Model, fmt.Sprint(e.cfg.NumCtx, e.cfg.NumPredict, e.cfg.Temperature)}
+func (e *Engine) key(scope string, msgs []model.Message) string {
+	parts := []string{"action-v1", scope, e.cfg.Model, fmt.Sprint(e.cfg.NumCtx, e.cfg.NumPredict, e.cfg.Temperature)}
 	for _, m := range msgs {
 		parts = append(parts, m.Role, m.Content)
 	}

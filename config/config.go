@@ -51,6 +51,10 @@ type Config struct {
 	IndexMaxFileSize    int64         `json:"indexMaxFileSize" env:"MIMI_INDEX_MAX_FILE_SIZE" flag:"index-max-file-size" help:"files larger than this many bytes are not indexed"`
 	SnippetTokens       int           `json:"snippetTokens" env:"MIMI_SNIPPET_TOKENS" flag:"snippet-tokens" help:"token budget for code from other files (retrieved from the workspace index) in completion prompts; 0 = none"`
 	IndexIgnore         string        `json:"indexIgnore" env:"MIMI_INDEX_IGNORE" flag:"index-ignore" help:"extra comma-separated .gitignore-style patterns of files not to index (besides .gitignore, .mimiignore, the secret denylist and the built-in skips)"`
+	ActionTimeout       time.Duration `json:"actionTimeout" env:"MIMI_ACTION_TIMEOUT" flag:"action-timeout" help:"deadline for one code action (the big model can take minutes; the user can cancel sooner)"`
+	ActionNumCtx        int           `json:"actionNumCtx" env:"MIMI_ACTION_NUM_CTX" flag:"action-num-ctx" help:"context window sent as num_ctx with code actions"`
+	ActionNumPredict    int           `json:"actionNumPredict" env:"MIMI_ACTION_NUM_PREDICT" flag:"action-num-predict" help:"most tokens a code action's answer may have"`
+	ActionFallback      string        `json:"actionFallback" env:"MIMI_ACTION_FALLBACK" flag:"action-fallback" help:"when actionModel is not pulled: completion-model (run actions on completionModel) or hide (offer no actions)"`
 }
 
 // Default returns the defaults.
@@ -78,6 +82,10 @@ func Default() Config {
 		RedisTimeout:        30 * time.Millisecond,
 		RedisNamespace:      "mimi",
 		ActionTTL:           24 * time.Hour,
+		ActionTimeout:       5 * time.Minute,
+		ActionNumCtx:        16384,
+		ActionNumPredict:    2048,
+		ActionFallback:      "completion-model",
 		LogLevel:            "info",
 		RedisConnectTimeout: time.Second,
 		NumParallel:         1,
@@ -146,6 +154,15 @@ func (c Config) Validate() error {
 	}
 	if c.CompletionTTL <= 0 || c.EmbeddingTTL <= 0 || c.ActionTTL <= 0 {
 		bad("completionTTL/embeddingTTL/actionTTL", "must be positive")
+	}
+	if c.ActionTimeout <= 0 || c.ActionTimeout > time.Hour {
+		bad("actionTimeout", "must be between 0 and 1h")
+	}
+	if c.ActionNumCtx < 2048 || c.ActionNumPredict < 64 || c.ActionNumPredict >= c.ActionNumCtx {
+		bad("actionNumCtx/actionNumPredict", "need actionNumCtx ≥ 2048 and 64 ≤ actionNumPredict < actionNumCtx")
+	}
+	if c.ActionFallback != "completion-model" && c.ActionFallback != "hide" {
+		bad("actionFallback", "must be completion-model or hide")
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		bad("redisURL", "must start with redis:// or rediss://")

@@ -49,6 +49,7 @@ type serverCapabilities struct {
 	CompletionProvider       *protocol.CompletionOptions      `json:"completionProvider"`
 	InlineCompletionProvider bool                             `json:"inlineCompletionProvider"`
 	ExecuteCommandProvider   *protocol.ExecuteCommandOptions  `json:"executeCommandProvider,omitempty"`
+	CodeActionProvider       *codeActionOptions               `json:"codeActionProvider,omitempty"`
 	Workspace                *workspaceServerCapabilities     `json:"workspace,omitempty"`
 }
 
@@ -69,6 +70,10 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "initialize: %v", err)
 	}
+	var ac struct {
+		Capabilities clientActionCaps `json:"capabilities"`
+	}
+	_ = json.Unmarshal(raw, &ac) // same document: it parsed above
 	enc := UTF16
 	for _, e := range p.Capabilities.General.PositionEncodings {
 		if Encoding(e) == UTF8 {
@@ -105,6 +110,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	s.roots = roots
 	s.clientProgress = p.Capabilities.Window.WorkDoneProgress
 	s.clientWatch = p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration
+	s.clientActions = ac.Capabilities.actions()
 	s.root = rootPath
 	if rootPath != "" {
 		s.rootName = filepath.Base(rootPath)
@@ -139,6 +145,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			CompletionProvider:       &protocol.CompletionOptions{ResolveProvider: false},
 			InlineCompletionProvider: true,
 			ExecuteCommandProvider:   s.commands(),
+			CodeActionProvider:       s.codeActionOptions(),
 			Workspace:                s.workspaceCapabilities(),
 		},
 		ServerInfo: &protocol.ServerInfo{Name: "mimi-lsp", Version: s.opts.Version},
@@ -279,10 +286,30 @@ func (s *Server) cacheScope(configured string) string {
 
 // commands lists the executeCommand commands when the service can index.
 func (s *Server) commands() *protocol.ExecuteCommandOptions {
-	if _, ok := s.svc.(Indexer); !ok {
+	var cmds []string
+	if _, ok := s.svc.(Indexer); ok {
+		cmds = append(cmds, CommandSearch, CommandReindex)
+	}
+	if _, ok := s.svc.(Actioner); ok {
+		cmds = append(cmds, CommandAction)
+	}
+	if len(cmds) == 0 {
 		return nil
 	}
-	return &protocol.ExecuteCommandOptions{Commands: []string{CommandSearch, CommandReindex}}
+	return &protocol.ExecuteCommandOptions{Commands: cmds}
+}
+
+type codeActionOptions struct {
+	CodeActionKinds []string `json:"codeActionKinds"`
+	ResolveProvider bool     `json:"resolveProvider"`
+}
+
+// codeActionOptions advertises the AI actions when the service makes them.
+func (s *Server) codeActionOptions() *codeActionOptions {
+	if _, ok := s.svc.(Actioner); !ok {
+		return nil
+	}
+	return &codeActionOptions{CodeActionKinds: actionKinds(), ResolveProvider: true}
 }
 
 // workspaceCapabilities asks for workspace folder changes when the service indexes.

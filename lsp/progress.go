@@ -59,6 +59,14 @@ func (p *progress) report(done, total int, message string) {
 	p.notify(map[string]any{"kind": "report", "message": message, "percentage": pct})
 }
 
+// reportText sends a message without a percentage (work of unknown length).
+func (p *progress) reportText(message string) {
+	if p.token == "" || p.ended.Load() {
+		return
+	}
+	p.notify(map[string]any{"kind": "report", "message": message})
+}
+
 // end sends the end notification once and forgets the token.
 func (p *progress) end(message string) {
 	if p.ended.Swap(true) {

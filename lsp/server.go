@@ -79,6 +79,7 @@ type Server struct {
 	refreshPaths   map[string]bool      // files changed since it started: one more round
 	refreshFull    bool                 // or a full re-walk
 	clientWatch    bool                 // the client registers file watchers dynamically
+	clientActions  clientActions        // what the client does with code actions
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
 	problemAt      time.Time
@@ -218,6 +219,10 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		return s.reply(ctx, reply, s.stats(), nil)
 	case "workspace/executeCommand":
 		return s.executeCommand(ctx, id, reply, req.Params())
+	case "textDocument/codeAction":
+		return s.codeAction(ctx, reply, req.Params())
+	case "codeAction/resolve":
+		return s.resolveCodeAction(ctx, id, reply, req.Params())
 	default:
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.MethodNotFound, "method not supported: %s", req.Method()))
 	}

@@ -254,6 +254,9 @@ func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonr
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "executeCommand: %v", err))
 	}
+	if p.Command == CommandAction {
+		return s.actionCommand(ctx, id, reply, p.Arguments)
+	}
 	ix, ok := s.svc.(Indexer)
 	if !ok && (p.Command == CommandSearch || p.Command == CommandReindex) {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "%s: workspace indexing is not available", p.Command))

@@ -27,6 +27,18 @@ type Client struct {
 	noteC chan struct{}
 	done  chan struct{}
 	err   error
+	// answer builds the result of server→client requests by method (default: null).
+	answer map[string]func(params json.RawMessage) any
+}
+
+// Answer sets the result the client gives a server→client request of method.
+func (c *Client) Answer(method string, f func(params json.RawMessage) any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answer == nil {
+		c.answer = map[string]func(json.RawMessage) any{}
+	}
+	c.answer[method] = f
 }
 
 // Response is a reply from the server.
@@ -93,8 +105,15 @@ func (c *Client) read(r *bufio.Reader) {
 		if probe.Method != "" {
 			var n Notification
 			_ = json.Unmarshal(body, &n)
-			if len(n.ID) > 0 { // a server→client request: acknowledge with null
-				c.write(map[string]any{"jsonrpc": "2.0", "id": n.ID, "result": nil})
+			if len(n.ID) > 0 { // a server→client request: its set answer, else null
+				c.mu.Lock()
+				f := c.answer[n.Method]
+				c.mu.Unlock()
+				var result any
+				if f != nil {
+					result = f(n.Params)
+				}
+				c.write(map[string]any{"jsonrpc": "2.0", "id": n.ID, "result": result})
 			}
 			c.mu.Lock()
 			c.notes = append(c.notes, n)

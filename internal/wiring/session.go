@@ -29,6 +29,8 @@ type Session struct {
 	indexers map[string]*embed.Indexer // by root: this session's indexers (shared per process)
 	retr     *retriever
 	deny     *secretfiles.Matcher
+	// actionsHidden: the action model is missing and actionFallback=hide (until reconfigured).
+	actionsHidden bool
 }
 
 // NewSession builds a session for cfg.
@@ -82,6 +84,7 @@ func (s *Session) Configure(cfg config.Config) error {
 	}
 	s.eng.SetDenylist(deny)
 	s.deny = deny
+	s.actionsHidden = false
 	// Calls started before this change run with the old configuration's deadline.
 	if oldSched != nil {
 		s.w.releaseScheduler(oldSched, lingerFor(oldCfg))
