@@ -24,7 +24,18 @@ const (
 	EmbedModel      = "nomic-embed-text"
 	// Answer is what the completion model says after <|fim_middle|>.
 	Answer = "a + b"
+	// ActionAnswer is what the action model answers to any chat: a fenced Go function.
+	ActionAnswer = "Here it is:\n\n```go\nfunc add(a, b int) int {\n\treturn a + b\n}\n```\n"
+	// SlowActionModel answers ActionAnswer, then spaces until num_predict: a generation long
+	// enough to cancel.
+	SlowActionModel = "mimi-slow-action"
 )
+
+// chatTemplate is ChatML, as qwen3-coder's: the prompt ends "<|im_start|>assistant\n".
+const chatTemplate = `{{- range .Messages }}<|im_start|>{{ .Role }}
+{{ .Content }}<|im_end|>
+{{ end }}<|im_start|>assistant
+`
 
 // fimTemplate mirrors qwen2.5-coder's: a template that uses .Suffix gives the "insert" capability.
 const fimTemplate = `{{- if .Suffix }}<|fim_prefix|>{{ .Prompt }}<|fim_suffix|>{{ .Suffix }}<|fim_middle|>
@@ -142,7 +153,8 @@ func (s *Server) createModels(ctx context.Context) error {
 	}
 	models := []m{
 		{CompletionModel, "fim.gguf", "TEMPLATE \"\"\"" + fimTemplate + "\"\"\"\n"},
-		{ActionModel, "fim.gguf", "TEMPLATE \"\"\"{{ .Prompt }}\"\"\"\n"},
+		{ActionModel, "action.gguf", "TEMPLATE \"\"\"" + chatTemplate + "\"\"\"\n"},
+		{SlowActionModel, "slow.gguf", "TEMPLATE \"\"\"" + chatTemplate + "\"\"\"\n"},
 		{EmbedModel, "embed.gguf", ""},
 	}
 	if err := WriteModels(s.Dir); err != nil {

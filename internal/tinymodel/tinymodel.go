@@ -37,9 +37,15 @@ var Special = []string{
 
 // Spec says what the model answers.
 type Spec struct {
-	// Answer is produced after <|fim_middle|> (then <|endoftext|>). Its bytes become one
+	// Answer is produced after the Trigger token (then <|endoftext|>). Its bytes become one
 	// vocabulary entry, so the answer is one generated token.
 	Answer string
+	// Trigger is the token after which the model answers: "" means <|fim_middle|> (raw FIM
+	// prompts); "\n" suits a chat template that ends with "<|im_start|>assistant\n".
+	Trigger string
+	// Endless makes the model go on after Answer with ".,.," until num_predict (a long
+	// generation, for cancellation tests) instead of <|endoftext|>.
+	Endless bool
 	// Embedding makes an embedding model (Ollama's "embedding" capability) whose vectors mean
 	// something: every token gets a fixed pseudo-random embedding, attention is uniform (Q and K
 	// zero), V is the identity and the attention output 32·I, so a text's vector is dominated by
@@ -66,24 +72,42 @@ func Write(path string, spec Spec) error {
 		panic("tinymodel: no token " + s)
 	}
 	nv := len(toks)
-	eos, middle, answer := id("<|endoftext|>"), id("<|fim_middle|>"), id(encodeBytes(spec.Answer))
+	trigger := "<|fim_middle|>"
+	if spec.Trigger != "" {
+		trigger = encodeBytes(spec.Trigger)
+	}
+	eos, middle, answer := id("<|endoftext|>"), id(trigger), id(encodeBytes(spec.Answer))
+	after, alt := eos, -1 // what follows the answer; the second filler of an endless one
+	if spec.Endless {
+		// Two fillers taking turns: Ollama stops a generation that repeats one token 30 times.
+		after, alt = id(encodeBytes(".")), id(encodeBytes(","))
+	}
 
-	// Slots: 0 = <|fim_middle|>, 1 = the answer token, 2 = anything else.
+	// Slots: 0 = the trigger, 1 = the answer token, 2 = anything else, 3 and 4 = the fillers
+	// after an endless answer.
 	embd := make([]float32, nv*hidden)
 	for t := range nv {
 		slot := 2
-		switch t {
-		case middle:
+		switch {
+		case t == middle:
 			slot = 0
-		case answer:
+		case t == answer:
 			slot = 1
+		case spec.Endless && t == after:
+			slot = 3
+		case spec.Endless && t == alt:
+			slot = 4
 		}
 		embd[t*hidden+slot] = 1
 	}
 	out := make([]float32, nv*hidden)
-	out[answer*hidden+0] = scale // <|fim_middle|> → answer
-	out[eos*hidden+1] = scale    // answer → EOS
+	out[answer*hidden+0] = scale // trigger → answer
+	out[after*hidden+1] = scale  // answer → EOS (or the filler)
 	out[eos*hidden+2] = scale    // anything else → EOS
+	if spec.Endless {
+		out[alt*hidden+3] = scale   // "." → ","
+		out[after*hidden+4] = scale // "," → ".", until num_predict
+	}
 
 	kv := ggml.KV{
 		"general.architecture":                   "qwen2",
