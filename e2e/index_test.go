@@ -4,53 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
 	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
 )
-
-// recorder is a reverse proxy in front of the real Ollama that keeps every request body.
-type recorder struct {
-	mu     sync.Mutex
-	bodies map[string][]string // by path
-}
-
-func newRecorder(t *testing.T, target string) (*recorder, string) {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &recorder{bodies: map[string][]string{}}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		r.mu.Lock()
-		r.bodies[req.URL.Path] = append(r.bodies[req.URL.Path], string(b))
-		r.mu.Unlock()
-		proxy.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	return r, srv.URL
-}
-
-func (r *recorder) all(path string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.bodies[path]...)
-}
 
 // progressEnd waits for the $/progress end of the indexing and returns its message.
 func progressEnd(t *testing.T, ctx context.Context, c *lsptest.Client) string {
