@@ -12,8 +12,10 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
 )
 
-// TestNeovimGetsCompletion starts mimi-lsp through a real headless Neovim's LSP client.
-func TestNeovimGetsCompletion(t *testing.T) {
+// runNeovim runs a Lua script in a real headless Neovim whose LSP client starts mimi-lsp on a
+// copy of examples/add.go, against a private Ollama; it returns what the script wrote.
+func runNeovim(t *testing.T, script string) (string, *ollamatest.Server) {
+	t.Helper()
 	nvim, err := exec.LookPath("nvim")
 	if err != nil {
 		if ollamatest.RequireAll() {
@@ -31,11 +33,11 @@ func TestNeovimGetsCompletion(t *testing.T) {
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	script, _ := filepath.Abs("testdata/nvim_completion.lua")
+	scriptPath, _ := filepath.Abs(script)
 	outFile := filepath.Join(dir, "out.txt")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile "+script)
+	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile "+scriptPath)
 	cmd.Env = append(os.Environ(),
 		"MIMI_NVIM_OUT="+outFile, "MIMI_NVIM_FILE="+file, "MIMI_NVIM_ROOT="+dir,
 		"MIMI_BIN="+binary, "OLLAMA_HOST="+ol.URL, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_CACHE_HOME="+dir)
@@ -44,9 +46,24 @@ func TestNeovimGetsCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nvim: %v\n%s\nscript output:\n%s", err, combined, got)
 	}
-	want := "item " + ollamatest.Answer + "|" + ollamatest.Answer
-	if !strings.Contains(string(got), "initialized true") || !strings.Contains(string(got), want) {
-		t.Fatalf("Neovim did not get the completion %q; script output:\n%s\nnvim output:\n%s\nollama log tail:\n%s", want, got, combined, ol.Tail())
-	}
 	t.Logf("neovim:\n%s", got)
+	return string(got), ol
+}
+
+// TestNeovimGetsCompletion starts mimi-lsp through a real headless Neovim's LSP client.
+func TestNeovimGetsCompletion(t *testing.T) {
+	got, ol := runNeovim(t, "testdata/nvim_completion.lua")
+	want := "item " + ollamatest.Answer + "|" + ollamatest.Answer
+	if !strings.Contains(got, "initialized true") || !strings.Contains(got, want) {
+		t.Fatalf("Neovim did not get the completion %q; script output:\n%s\nollama log tail:\n%s", want, got, ol.Tail())
+	}
+}
+
+// TestNeovimRunsCodeAction: Neovim's own client lists mimi's AI actions, resolves "AI: Rewrite
+// add" on the real Ollama (the tiny action model) and applies the edit itself.
+func TestNeovimRunsCodeAction(t *testing.T) {
+	got, ol := runNeovim(t, "testdata/nvim_action.lua")
+	if !strings.Contains(got, "action AI: Rewrite add") || !strings.Contains(got, "\treturn a + b\\n}") {
+		t.Fatalf("Neovim did not apply the rewrite; script output:\n%s\nollama log tail:\n%s", got, ol.Tail())
+	}
 }
