@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"bytes"
 	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,4 +228,34 @@ func TestCodeActionsThroughRealOllama(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
+}
+
+// TestActionCommandLine: `mimi-lsp action FILE:LINE KIND` prints the edit as a unified diff
+// (and a new test file as a diff from /dev/null), the explanation for explain.
+func TestActionCommandLine(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"calc.go": stubSource})
+	file := filepath.Join(root, "calc.go")
+	run := func(args ...string) string {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), "OLLAMA_HOST="+ol.URL, "XDG_CACHE_HOME="+t.TempDir())
+		cmd.Dir = root
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("mimi-lsp %v: %v\n%s", args, err, errb.String())
+		}
+		return out.String()
+	}
+	diff := run("action", file+":4:2", "implement")
+	if !strings.Contains(diff, "--- a/calc.go\n+++ b/calc.go\n") || !strings.Contains(diff, "-\treturn 0 // TODO\n+\treturn a + b\n") {
+		t.Fatalf("implement diff:\n%s", diff)
+	}
+	if tests := run("action", file+":4", "tests"); !strings.Contains(tests, "--- /dev/null\n+++ b/calc_test.go") {
+		t.Fatalf("tests diff:\n%s", tests)
+	}
+	if ex := run("action", file+":3:1-5:2", "explain"); !strings.Contains(ex, "Here it is:") {
+		t.Fatalf("explanation:\n%s", ex)
+	}
 }

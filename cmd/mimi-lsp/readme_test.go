@@ -78,3 +78,25 @@ func TestVSCodeSettingsMatchConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRange(t *testing.T) {
+	tests := []struct {
+		in         string
+		start, end [2]int
+		ok         bool
+	}{
+		{"a.go:3", [2]int{3, 1}, [2]int{3, 1}, true},
+		{"a.go:3:5", [2]int{3, 5}, [2]int{3, 5}, true},
+		{"a.go:3:5-7:2", [2]int{3, 5}, [2]int{7, 2}, true},
+		{"my-file.go:2:1", [2]int{2, 1}, [2]int{2, 1}, true},
+		{"a.go:3:5-2:1", [2]int{}, [2]int{}, false},
+		{"a.go", [2]int{}, [2]int{}, false},
+		{"a.go:0:1", [2]int{}, [2]int{}, false},
+	}
+	for _, tt := range tests {
+		_, s, e, err := parseRange(tt.in)
+		if (err == nil) != tt.ok || tt.ok && (s != tt.start || e != tt.end) {
+			t.Errorf("parseRange(%q) = %v %v %v", tt.in, s, e, err)
+		}
+	}
+}
