@@ -54,6 +54,7 @@ type Config struct {
 	ActionTimeout       time.Duration `json:"actionTimeout" env:"MIMI_ACTION_TIMEOUT" flag:"action-timeout" help:"deadline for one code action (the big model can take minutes; the user can cancel sooner)"`
 	ActionNumCtx        int           `json:"actionNumCtx" env:"MIMI_ACTION_NUM_CTX" flag:"action-num-ctx" help:"context window sent as num_ctx with code actions"`
 	ActionNumPredict    int           `json:"actionNumPredict" env:"MIMI_ACTION_NUM_PREDICT" flag:"action-num-predict" help:"most tokens a code action's answer may have"`
+	ActionExplain       string        `json:"actionExplain" env:"MIMI_ACTION_EXPLAIN" flag:"action-explain" help:"where an explanation goes: message (window/showMessage) or document (a Markdown file opened with window/showDocument, when the editor supports it)"`
 	ActionFallback      string        `json:"actionFallback" env:"MIMI_ACTION_FALLBACK" flag:"action-fallback" help:"when actionModel is not pulled: completion-model (run actions on completionModel) or hide (offer no actions)"`
 }
 
@@ -86,6 +87,7 @@ func Default() Config {
 		ActionNumCtx:        16384,
 		ActionNumPredict:    2048,
 		ActionFallback:      "completion-model",
+		ActionExplain:       "message",
 		LogLevel:            "info",
 		RedisConnectTimeout: time.Second,
 		NumParallel:         1,
@@ -160,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.ActionNumCtx < 2048 || c.ActionNumPredict < 64 || c.ActionNumPredict >= c.ActionNumCtx {
 		bad("actionNumCtx/actionNumPredict", "need actionNumCtx ≥ 2048 and 64 ≤ actionNumPredict < actionNumCtx")
+	}
+	if c.ActionExplain != "message" && c.ActionExplain != "document" {
+		bad("actionExplain", "must be message or document")
 	}
 	if c.ActionFallback != "completion-model" && c.ActionFallback != "hide" {
 		bad("actionFallback", "must be completion-model or hide")

@@ -34,6 +34,7 @@ type clientActions struct {
 	documentChanges bool // workspaceEdit.documentChanges
 	createFiles     bool // workspaceEdit.resourceOperations holds "create"
 	applyEdit       bool // workspace.applyEdit
+	showDocument    bool // window.showDocument.support
 }
 
 type codeActionParams struct {
@@ -354,9 +355,53 @@ func (s *Server) workspaceEdit(doc *Document, testURI, testText string, res acti
 	return map[string]any{"changes": plain}, nil
 }
 
-// explain shows an explanation to the user.
+// explain shows an explanation: as a message, or (actionExplain=document, when the client can
+// show documents) as a Markdown file under the user cache directory opened in the editor.
 func (s *Server) explain(ctx context.Context, title, text string) {
-	s.show(ctx, protocol.MessageTypeInfo, strings.TrimPrefix(title, "AI: ")+"\n\n"+text)
+	title = strings.TrimPrefix(title, "AI: ")
+	s.mu.Lock()
+	asDoc := s.cfg.ActionExplain == "document" && s.clientActions.showDocument
+	s.mu.Unlock()
+	if asDoc {
+		err := s.showExplanation(ctx, title, text)
+		if err == nil {
+			return
+		}
+		s.log.Warn("explanation not shown as a document: showing a message", "err", err)
+	}
+	s.show(ctx, protocol.MessageTypeInfo, title+"\n\n"+text)
+}
+
+func (s *Server) showExplanation(ctx context.Context, title, text string) error {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(base, "mimi-lsp", "explain")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, title)
+	f := filepath.Join(dir, name+".md")
+	if err := os.WriteFile(f, []byte("# "+title+"\n\n"+text+"\n"), 0o600); err != nil {
+		return err
+	}
+	var res struct {
+		Success bool `json:"success"`
+	}
+	if _, err := s.conn.Call(context.WithoutCancel(ctx), "window/showDocument",
+		map[string]any{"uri": "file://" + filepath.ToSlash(f), "takeFocus": true}, &res); err != nil {
+		return err
+	}
+	if !res.Success {
+		return errors.New("the editor did not open it")
+	}
+	return nil
 }
 
 // actionKinds are the code action kinds the server offers.
@@ -382,6 +427,11 @@ type clientActionCaps struct {
 			} `json:"resolveSupport"`
 		} `json:"codeAction"`
 	} `json:"textDocument"`
+	Window struct {
+		ShowDocument struct {
+			Support bool `json:"support"`
+		} `json:"showDocument"`
+	} `json:"window"`
 	Workspace struct {
 		ApplyEdit     bool `json:"applyEdit"`
 		WorkspaceEdit struct {
@@ -405,5 +455,6 @@ func (c clientActionCaps) actions() clientActions {
 		documentChanges: c.Workspace.WorkspaceEdit.DocumentChanges,
 		createFiles:     has(c.Workspace.WorkspaceEdit.ResourceOperations, "create"),
 		applyEdit:       c.Workspace.ApplyEdit,
+		showDocument:    c.Window.ShowDocument.Support,
 	}
 }

@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -244,5 +245,67 @@ func TestCodeActionCommandAppliesEdit(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no workspace/applyEdit")
+	}
+}
+
+// TestExplainGoesToTheUser: an explanation comes as a message by default, and as a Markdown
+// document opened with window/showDocument with actionExplain=document.
+func TestExplainGoesToTheUser(t *testing.T) {
+	for _, mode := range []string{"message", "document"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Setenv("XDG_CACHE_HOME", t.TempDir())
+			x := &actionService{answer: "Sum adds the numbers of xs."}
+			c := startServiceSession(t, x)
+			shown := make(chan string, 1)
+			c.Answer("window/showDocument", func(p json.RawMessage) any {
+				var params struct{ URI string }
+				_ = json.Unmarshal(p, &params)
+				b, _ := os.ReadFile(strings.TrimPrefix(params.URI, "file://"))
+				shown <- string(b)
+				return map[string]any{"success": true}
+			})
+			var res json.RawMessage
+			if err := c.Call(context.Background(), "initialize", map[string]any{"processId": nil, "rootUri": "file:///w",
+				"initializationOptions": map[string]any{"actionExplain": mode},
+				"capabilities": map[string]any{"window": map[string]any{"showDocument": map[string]any{"support": true}},
+					"textDocument": map[string]any{"codeAction": map[string]any{"resolveSupport": map[string]any{"properties": []string{"edit"}}}}}}, &res); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.Notify("initialized", map[string]any{})
+			_ = c.DidOpen("file:///w/p.go", "go", actionDoc)
+			var explain wireAction
+			for _, a := range listActions(t, c, 5, 2) {
+				if strings.HasPrefix(a.Title, "AI: Explain") {
+					explain = a
+				}
+			}
+			var resolved wireAction
+			if err := c.Call(context.Background(), "codeAction/resolve", explain, &resolved); err != nil || resolved.Edit != nil {
+				t.Fatalf("resolve: %v, edit %s", err, resolved.Edit)
+			}
+			if mode == "document" {
+				select {
+				case doc := <-shown:
+					if !strings.Contains(doc, "# Explain Sum") || !strings.Contains(doc, "Sum adds the numbers of xs.") {
+						t.Fatalf("document %q", doc)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("no window/showDocument")
+				}
+				return
+			}
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				found := false
+				for _, n := range c.Notifications("window/showMessage") {
+					found = found || strings.Contains(string(n.Params), "Sum adds the numbers of xs.")
+				}
+				if found {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("no explanation message")
+				}
+			}
+		})
 	}
 }
