@@ -28,6 +28,25 @@ type Actioner interface {
 	ResolveAction(ctx context.Context, in actions.PromptInput, file string, progress actions.Progress) (actions.Result, error)
 }
 
+// ActionChecker is what a service offers when it can check, at start, that the action model is
+// there (optional); the message (if any) is shown once.
+type ActionChecker interface {
+	CheckActions(ctx context.Context) string
+}
+
+// checkActions runs the service's action model check in the background after initialized.
+func (s *Server) checkActions() {
+	ck, ok := s.svc.(ActionChecker)
+	if !ok {
+		return
+	}
+	s.background(func(ctx context.Context) {
+		if msg := ck.CheckActions(ctx); msg != "" {
+			s.showOnce(ctx, "action-notice", protocol.MessageTypeWarning, "mimi-lsp: "+msg)
+		}
+	})
+}
+
 // clientActions is what the client can do with code actions (from its capabilities).
 type clientActions struct {
 	resolveEdit     bool // codeAction.resolveSupport.properties holds "edit"

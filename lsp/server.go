@@ -265,6 +265,7 @@ func (s *Server) handleNotification(ctx context.Context, req jsonrpc2.Request) {
 	case "initialized":
 		s.startIndexing()
 		s.watchFiles()
+		s.checkActions()
 	case "workspace/didChangeWatchedFiles":
 		err = s.didChangeWatchedFiles(req.Params())
 	case "workspace/didChangeWorkspaceFolders":

@@ -92,3 +92,15 @@ func (s *Scheduler) Chat(ctx context.Context, call *Call, req ChatRequest, onChu
 	defer done()
 	return ch.Chat(cctx, req, onChunk)
 }
+
+// Capabilities asks the backend for a model's capabilities (outside the queues: it is a
+// metadata request, not a generation); errNoChat-like when the backend cannot tell.
+func (s *Scheduler) Capabilities(ctx context.Context, modelName string) ([]string, error) {
+	c, ok := s.b.(interface {
+		Capabilities(ctx context.Context, modelName string) ([]string, error)
+	})
+	if !ok {
+		return nil, errors.New("model: this backend cannot report capabilities")
+	}
+	return c.Capabilities(ctx, modelName)
+}

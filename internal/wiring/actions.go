@@ -64,6 +64,37 @@ func (s *Session) ResolveAction(ctx context.Context, in actions.PromptInput, fil
 
 var _ lsp.Actioner = (*Session)(nil)
 
+// CheckActions implements lsp.ActionChecker: it asks Ollama (/api/show) whether the action
+// model is pulled and can chat. When it is not, the actions hide now (actionFallback=hide) or
+// will run on the completion model, and the message says which ollama pull fixes it; "" when
+// all is well or Ollama does not answer (completions report that).
+func (s *Session) CheckActions(ctx context.Context) string {
+	s.mu.Lock()
+	cfg, sched := s.cfg, s.sched
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	caps, err := sched.v.Capabilities(ctx, cfg.ActionModel)
+	switch {
+	case model.KindOf(err) == model.KindModelMissing:
+		pull := fmt.Sprintf("the action model %s is not pulled (run: ollama pull %s)", cfg.ActionModel, cfg.ActionModel)
+		if cfg.ActionFallback == "hide" {
+			s.mu.Lock()
+			s.actionsHidden = true
+			s.mu.Unlock()
+			return pull + "; AI code actions are hidden until then (actionFallback=hide)"
+		}
+		return pull + "; AI code actions run on " + cfg.CompletionModel + " until then"
+	case err != nil:
+		return ""
+	case !model.HasCapability(caps, "completion"):
+		return fmt.Sprintf("the action model %s cannot chat (capabilities %v): set actionModel to a chat model", cfg.ActionModel, caps)
+	}
+	return ""
+}
+
+var _ lsp.ActionChecker = (*Session)(nil)
+
 func actionConfig(cfg config.Config, modelName string, s *Session) actions.Config {
 	return actions.Config{Model: modelName, NumCtx: cfg.ActionNumCtx, NumPredict: cfg.ActionNumPredict,
 		Temperature: 0.2, KeepAlive: cfg.KeepAlive, Log: s.w.log}

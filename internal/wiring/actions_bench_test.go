@@ -57,7 +57,7 @@ func BenchmarkCodeActionWhileBusy(b *testing.B) {
 		}
 		return out
 	}
-	busy, err := c.Send("codeAction/resolve", list(4+9*30)[0]) // the model is busy with this one
+	busy, err := c.Send("codeAction/resolve", list(4 + 9*30)[0]) // the model is busy with this one
 	if err != nil {
 		b.Fatal(err)
 	}
