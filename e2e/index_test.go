@@ -59,7 +59,7 @@ func TestWorkspaceIndexThroughRealOllama(t *testing.T) {
 	rootURI := "file://" + filepath.ToSlash(root)
 	run := func(afterIndex func(ctx context.Context, c *lsptest.Client)) (string, []wireHit) {
 		ctx := timeout(t, 90*time.Second)
-		c, _, stderr := startServer(t, host, "XDG_CACHE_HOME="+cacheHome)
+		c, _, stderr := startServer(t, host, "XDG_CACHE_HOME="+cacheHome, "MIMI_INDEXING=true")
 		if _, err := c.Initialize(ctx, rootURI, nil, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,9 @@ func (s *syncBuffer) String() string {
 func startServer(t *testing.T, host string, extraEnv ...string) (*lsptest.Client, *exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(binary, "--log-level", "debug")
-	cmd.Env = append(append(cmd.Environ(), "OLLAMA_HOST="+host), extraEnv...)
+	// Indexing is off unless a test turns it on: these sessions' roots (file:///work, …) may
+	// be real folders of this machine, whose embeddings would land in the tests' caches.
+	cmd.Env = append(append(cmd.Environ(), "OLLAMA_HOST="+host, "MIMI_INDEXING=false"), extraEnv...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -332,44 +332,40 @@ func TestSchedulerCancelsACallThatTurnsIdleWhileOthersWait(t *testing.T) {
 	}
 }
 
-// TestCompletionDuringEmbeddingRunWaitsOneBatch: an indexer embeds batch after batch (two
-// workers, so the next batch is always queued); a completion issued while batch 3 runs is
-// admitted as soon as batch 3 ends, before batch 4 that was queued before it.
+// TestCompletionDuringEmbeddingRunWaitsOneBatch: an indexer embeds batch after batch, the next
+// batch always queued while one runs; a completion issued while batch 3 runs is admitted as
+// soon as batch 3 ends, before batch 4 that was queued before it. (Batches are submitted one
+// after the other, each once the previous one runs, so the order is the test's, not the
+// goroutine scheduler's.)
 func TestCompletionDuringEmbeddingRunWaitsOneBatch(t *testing.T) {
 	g := newGated()
 	s := newWatched(g, 1)
 	bg := context.Background()
 	const batches = 8
-	next := make(chan int, batches)
-	for i := 1; i <= batches; i++ {
-		next <- i
-	}
-	close(next)
-	var workers sync.WaitGroup
-	for range 2 {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for i := range next {
-				if _, err := s.Embed(bg, "m", []string{fmt.Sprintf("batch-%d", i)}, 0); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
+	var results []<-chan error
+	submit := func(i int) { results = append(results, s.call(bg, NewCall(TaskEmbed), "m", fmt.Sprintf("batch-%d", i))) }
+	submit(1)
 	var order []string
 	var completion <-chan error
-	for len(order) < batches+1 {
-		c := g.next(t)
+	for n := 2; len(order) < batches+1; {
+		c := g.next(t) // a call runs
 		order = append(order, c.name)
+		if n <= batches && strings.HasPrefix(c.name, "batch-") {
+			submit(n) // the indexer's next batch queues behind it
+			n++
+			s.waitLoad(t, "m", Load{Running: 1, Waiting: 1})
+		}
 		if c.name == "batch-3" {
-			s.waitLoad(t, "m", Load{Running: 1, Waiting: 1}) // batch 4 waits
 			completion = s.call(bg, NewCall(TaskCompletion), "m", "completion")
 			s.waitLoad(t, "m", Load{Running: 1, Waiting: 2})
 		}
 		close(c.release)
 	}
-	workers.Wait()
+	for _, r := range results {
+		if err := wait(t, r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := wait(t, completion); err != nil {
 		t.Fatal(err)
 	}
