@@ -127,8 +127,15 @@ func normLang(l string) string {
 // reads as code; reduced to the declaration of w.Name when the model answered a whole file;
 // re-indented to w.Indent (Go through gofmt). No trailing newline.
 func ExtractCode(answer string, w Want) (string, error) {
-	s := strings.ReplaceAll(StripThinking(answer), "\r\n", "\n")
-	var code string
+	code, _, err := extractCode(StripThinking(answer), w)
+	return code, err
+}
+
+// extractCode is ExtractCode on an answer whose thinking is already stripped (stripping again
+// after the user's own "<think>" strings were restored would cut their code); it also returns
+// the whole block the code was taken from (before a whole-file answer was reduced).
+func extractCode(answer string, w Want) (code, block string, err error) {
+	s := strings.ReplaceAll(answer, "\r\n", "\n")
 	bs := fences(s)
 	switch {
 	case len(bs) > 0:
@@ -158,28 +165,29 @@ func ExtractCode(answer string, w Want) (string, error) {
 		}
 		if best < 0 {
 			if w.Cut {
-				return "", ErrCut
+				return "", "", ErrCut
 			}
-			return "", ErrNoCode
+			return "", "", ErrNoCode
 		}
 		code = bs[best].body
 	default:
 		t := strings.TrimSpace(s)
 		switch {
 		case t == "":
-			return "", ErrNoCode
+			return "", "", ErrNoCode
 		case refusal(t):
-			return "", ErrRefused
+			return "", "", ErrRefused
 		case !looksLikeCode(t, w.Language):
-			return "", ErrNoCode
+			return "", "", ErrNoCode
 		}
 		code = t
 	}
 	code = trimBlankLines(code)
+	block = code
 	if w.Name != "" {
 		code = declarationOf(code, w)
 	}
-	return reindent(code, w), nil
+	return reindent(code, w), block, nil
 }
 
 var refusalRe = regexp.MustCompile(`(?i)^(i'?m sorry|sorry|i (cannot|can't|can not|won't|am unable|am not able)|as an ai|unfortunately,? i)`)

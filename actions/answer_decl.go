@@ -99,30 +99,68 @@ func isCommentOrDecorator(l string) bool {
 	return false
 }
 
-// blockEnd is the last line of the block that line i opens: brace-balanced when a '{' opens
-// on its first lines, else by indentation (Python and the like).
+// blockEnd is the last line of the block that line i opens (see blockBounds).
 func blockEnd(lines []string, i int) int {
-	depth, opened := 0, false
-	for j := i; j < len(lines); j++ {
+	_, end := blockBounds(lines, i)
+	return end
+}
+
+// blockBounds finds the block a declaration on line i opens: header is the line its body
+// starts after (the signature may span lines: brackets are balanced first), end its last line.
+// A '{' in the header makes it brace-balanced; a header ending in ':' (Python) ends the block
+// where the indentation returns to the declaration's.
+func blockBounds(lines []string, i int) (header, end int) {
+	depth, braces, opened := 0, 0, false
+	header = -1
+	for j := i; j < len(lines) && j <= i+40; j++ {
 		for _, c := range lines[j] {
 			switch c {
-			case '{':
+			case '(', '[':
 				depth++
+			case ')', ']':
+				depth--
+			case '{':
+				if !opened {
+					header = j
+				}
+				braces++
 				opened = true
 			case '}':
-				depth--
+				braces--
 			}
 		}
-		if opened && depth <= 0 {
-			return j
+		if opened {
+			break
 		}
-		if !opened && j > i+2 {
+		if depth <= 0 && strings.HasSuffix(strings.TrimRight(lines[j], " \t\r"), ":") {
+			header = j
 			break
 		}
 	}
+	if opened {
+		for j := header; j < len(lines); j++ {
+			if j > header {
+				for _, c := range lines[j] {
+					switch c {
+					case '{':
+						braces++
+					case '}':
+						braces--
+					}
+				}
+			}
+			if braces <= 0 {
+				return header, j
+			}
+		}
+		return header, len(lines) - 1
+	}
+	if header < 0 {
+		header = i
+	}
 	ind := indentOf(lines[i])
-	end := i
-	for j := i + 1; j < len(lines); j++ {
+	end = header
+	for j := header + 1; j < len(lines); j++ {
 		if strings.TrimSpace(lines[j]) == "" {
 			continue
 		}
@@ -131,7 +169,7 @@ func blockEnd(lines []string, i int) int {
 		}
 		end = j
 	}
-	return end
+	return header, end
 }
 
 func indentOf(l string) string { return l[:len(l)-len(strings.TrimLeft(l, " \t"))] }

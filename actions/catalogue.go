@@ -87,8 +87,8 @@ func Catalogue(r Request) []Action {
 		if i == maxFixes {
 			break
 		}
-		s, e := fixRange(r.Text, r.Language, dg)
-		add(Fix, "Fix “"+shorten(dg.Message, 60)+"”", s, e, "", i)
+		s, e, name := fixRange(r.Text, r.Language, dg)
+		add(Fix, "Fix “"+shorten(dg.Message, 60)+"”", s, e, name, i)
 	}
 	switch {
 	case sel:
@@ -117,12 +117,12 @@ func Catalogue(r Request) []Action {
 	return out
 }
 
-// fixRange is what a fix rewrites: the declaration around the diagnostic when it is short
-// enough, else the diagnostic's lines and three on each side.
-func fixRange(text, lang string, dg Diagnostic) (int, int) {
+// fixRange is what a fix rewrites: the declaration around the diagnostic (and its name) when
+// it is short enough, else the diagnostic's lines and three on each side.
+func fixRange(text, lang string, dg Diagnostic) (int, int, string) {
 	s, e := max(0, min(dg.Start, len(text))), max(0, min(dg.End, len(text)))
 	if d, ok := Enclosing(text, lang, s); ok && strings.Count(text[d.Start:d.End], "\n") <= maxFixDeclLines && e <= d.End {
-		return d.Start, d.End
+		return d.Start, d.End, d.Name
 	}
 	s, e = lineStart(text, s), lineEnd(text, max(s, e-1))
 	for range 3 {
@@ -133,7 +133,7 @@ func fixRange(text, lang string, dg Diagnostic) (int, int) {
 			e = lineEnd(text, e)
 		}
 	}
-	return s, e
+	return s, e, ""
 }
 
 // stubRe finds what marks code left to write.

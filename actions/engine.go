@@ -133,20 +133,22 @@ func (e *Engine) answer(ctx context.Context, key string, msgs []model.Message, p
 	return g.Text, g.DoneReason == "length", "model", nil
 }
 
-// Parse turns an answer into the action's result (exported for the CLI and tests).
+// Parse turns an answer into the action's result (exported for the CLI and tests). Thinking is
+// stripped first and the user's neutralised special tokens restored last, in the code taken:
+// restoring first would let a "<think>" the user's code contains cut the answer.
 func Parse(in PromptInput, answer string, cut bool, res Result) (Result, error) {
 	r, a := in.Request, in.Action
-	answer = RestoreTokens(answer)
+	answer = StripThinking(answer)
 	switch a.ID {
 	case Explain:
-		t := strings.TrimSpace(StripThinking(answer))
+		t := strings.TrimSpace(answer)
 		if t == "" {
 			return res, ErrNoCode
 		}
 		if refusal(t) && len(t) < 200 {
 			return res, ErrRefused
 		}
-		res.Explanation = t
+		res.Explanation = RestoreTokens(t)
 		return res, nil
 	case Document:
 		return documentEdit(r, a, answer, cut, res)
@@ -155,18 +157,39 @@ func Parse(in PromptInput, answer string, cut bool, res Result) (Result, error) 
 	}
 	target := r.Text[a.Start:a.End]
 	first, _, _ := strings.Cut(target, "\n")
-	code, err := ExtractCode(answer, Want{Language: r.Language, Name: a.Name, Indent: indentOf(first), Unit: indentUnit(r.Text), Cut: cut})
+	code, block, err := extractCode(answer, Want{Language: r.Language, Name: a.Name, Indent: indentOf(first), Unit: indentUnit(r.Text), Cut: cut})
 	if err != nil {
 		return res, err
+	}
+	code = RestoreTokens(code)
+	if d, ok := Enclosing(r.Text, r.Language, a.Start); ok && a.Name != "" && d.HasDoc() && d.Start == a.Start {
+		code = dropLeadingComments(code) // the target starts after the doc comment: keep one
 	}
 	if strings.HasSuffix(target, "\n") {
 		code += "\n"
 	}
-	res.Edits = MinimalEdits(r.Text, a.Start, a.End, code)
+	after := r.Text[:a.Start] + code + r.Text[a.End:]
+	if r.Language == "go" {
+		after = mergeGoImports(after, RestoreTokens(block))
+	}
+	res.Edits = MinimalEdits(r.Text, 0, len(r.Text), after)
 	if len(res.Edits) == 0 {
 		return res, ErrUnchanged
 	}
 	return res, nil
+}
+
+// dropLeadingComments removes the comment lines a code starts with.
+func dropLeadingComments(code string) string {
+	lines := strings.Split(code, "\n")
+	i := 0
+	for i < len(lines) && (strings.HasPrefix(strings.TrimSpace(lines[i]), "//") || strings.HasPrefix(strings.TrimSpace(lines[i]), "#")) {
+		i++
+	}
+	if i == len(lines) {
+		return code
+	}
+	return strings.Join(lines[i:], "\n")
 }
 
 // indentUnit guesses one level of the file's indentation: a tab, or the smallest run of
@@ -196,19 +219,23 @@ func documentEdit(r Request, a Action, answer string, cut bool, res Result) (Res
 		return res, fmt.Errorf("the declaration moved: nothing to document")
 	}
 	if r.Language == "python" {
-		doc := docstring(StripThinking(answer))
+		doc := RestoreTokens(docstring(answer))
 		if doc == "" {
 			return res, ErrNoCode
 		}
 		at := lineEnd(r.Text, d.Start)
+		if d.BodyStart > d.Start { // after a signature over several lines
+			at = lineEnd(r.Text, d.BodyStart-1)
+		}
 		body := d.Indent + indentUnitOr(r.Text, "    ")
 		res.Edits = []Edit{{Start: at, End: at, New: body + strings.ReplaceAll(doc, "\n", "\n"+body) + "\n"}}
 		return res, nil
 	}
-	code, err := ExtractCode(answer, Want{Language: r.Language, Indent: d.Indent, Cut: cut})
+	code, _, err := extractCode(answer, Want{Language: r.Language, Indent: d.Indent, Cut: cut})
 	if err != nil {
 		return res, err
 	}
+	code = RestoreTokens(code)
 	var lines []string
 	for _, l := range strings.Split(code, "\n") {
 		if !isCommentOrDecorator(l) || strings.HasPrefix(strings.TrimSpace(l), "@") {

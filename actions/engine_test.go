@@ -190,3 +190,54 @@ func TestDocumentPython(t *testing.T) {
 		t.Fatalf("after the edit:\n%s", got)
 	}
 }
+
+// TestResolveReviewCases: the user's own "<think>" strings survive (restored after thinking is
+// stripped); a whole-file answer to a fix replaces only the declaration and merges its imports;
+// a rewrite of a documented function does not stack a second doc comment.
+func TestResolveReviewCases(t *testing.T) {
+	ctx := context.Background()
+	t.Run("user think tags", func(t *testing.T) {
+		src := "package p\n\nfunc Tags() []string {\n\tx := []string{}\n\treturn append(x, \"<think>\", \"</think>\")\n}\n"
+		req := Request{Text: src, Language: "go", Path: "p.go", Start: strings.Index(src, "x :="), End: strings.Index(src, "x :=")}
+		in := PromptInput{Action: pick(t, req, Rewrite), Request: req}
+		if msgs := Prompt(in); strings.Contains(msgs[1].Content, "\"<think>\"") {
+			t.Fatal("the user's <think> reached the prompt as a token")
+		}
+		// The model copies the neutralised text back, after thinking of its own.
+		answer := "<think>short</think>```go\nfunc Tags() []string {\n\treturn []string{\"<\u200bthink>\", \"<\u200b/think>\"}\n}\n```"
+		res, err := Parse(in, answer, false, Result{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := apply(t, src, res.Edits); !strings.Contains(got, "\treturn []string{\"<think>\", \"</think>\"}\n}\n") {
+			t.Fatalf("after the edit:\n%s", got)
+		}
+	})
+	t.Run("whole-file fix", func(t *testing.T) {
+		src := "package p\n\nimport \"fmt\"\n\nfunc Up(s string) string {\n\treturn fmt.Sprint(strings.ToUpper(s))\n}\n"
+		at := strings.Index(src, "strings.ToUpper")
+		req := Request{Text: src, Language: "go", Path: "p.go", Start: at, End: at,
+			Diagnostics: []Diagnostic{{Start: at, End: at + 7, Message: "undefined: strings", Severity: 1}}}
+		answer := "```go\npackage p\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n)\n\nfunc Up(s string) string {\n\treturn fmt.Sprint(strings.ToUpper(s))\n}\n```"
+		e := NewEngine(&fakeChat{answer: answer}, nil, Config{Model: "m"})
+		res, err := e.Resolve(ctx, PromptInput{Action: pick(t, req, Fix), Request: req}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "package p\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n)\n\nfunc Up(s string) string {\n\treturn fmt.Sprint(strings.ToUpper(s))\n}\n"
+		if got := apply(t, src, res.Edits); got != want {
+			t.Fatalf("after the fix:\n%s", got)
+		}
+	})
+	t.Run("documented rewrite", func(t *testing.T) {
+		req := Request{Text: srcGo, Language: "go", Path: "report/total.go", Start: strings.Index(srcGo, "t := 0"), End: strings.Index(srcGo, "t := 0")}
+		answer := "```go\n// Total adds the amounts.\nfunc Total(xs []int) string {\n\tt := 0\n\tfor _, x := range xs {\n\t\tt += x\n\t}\n\treturn fmt.Sprint(t)\n}\n```"
+		res, err := Parse(PromptInput{Action: pick(t, req, Rewrite), Request: req}, answer, false, Result{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := apply(t, srcGo, res.Edits); strings.Count(got, "// Total adds the amounts.") != 1 {
+			t.Fatalf("doc comment stacked:\n%s", got)
+		}
+	})
+}

@@ -105,6 +105,35 @@ var declRe = regexp.MustCompile(`^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(
 	`(?:(?:public|private|protected|static|final|abstract|override|virtual)\s+)*` +
 	`(function|func|def|class|fn|struct|interface|enum|impl|trait|module)\b\s*(?:\([^)]*\)\s*)?\*?\s*([A-Za-z_$][\w$]*)`)
 
+// methodRe matches a method of a class body without a keyword (TypeScript, JavaScript, Java,
+// C#: "  async load(path: string): Promise<void> {"), and arrowRe a function bound to a name
+// ("export const load = async (p: string) => {").
+var (
+	methodRe = regexp.MustCompile(`^\s+(?:(?:public|private|protected|static|async|override|readonly|final|abstract|get|set)\s+)*` +
+		`(?:[\w<>\[\],.?]+\s+)?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\([^;]*$`)
+	arrowRe = regexp.MustCompile(`^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s+)?` +
+		`(?:function\b|\([^)]*\)?|[A-Za-z_$][\w$]*\s*=>)`)
+	notMethod = map[string]bool{"if": true, "for": true, "while": true, "switch": true, "catch": true, "return": true,
+		"function": true, "new": true, "else": true, "do": true, "try": true, "with": true, "await": true, "typeof": true,
+		"const": true, "let": true, "var": true, "throw": true, "yield": true, "case": true, "delete": true}
+)
+
+// declAt reports whether line declares something, and its kind and name.
+func declAt(line string) (kind, name string, ok bool) {
+	if m := declRe.FindStringSubmatch(line); m != nil {
+		return m[1], m[2], true
+	}
+	if m := arrowRe.FindStringSubmatch(line); m != nil {
+		return "function", m[1], true
+	}
+	if m := methodRe.FindStringSubmatch(line); m != nil && !notMethod[m[1]] {
+		if f := strings.Fields(line); len(f) > 0 && !notMethod[strings.SplitN(f[0], "(", 2)[0]] {
+			return "method", m[1], true
+		}
+	}
+	return "", "", false
+}
+
 // lineEnclosing finds the nearest declaration line at or above off whose block contains off.
 func lineEnclosing(text string, off int) (Decl, bool) {
 	lines := strings.Split(text, "\n")
@@ -116,25 +145,20 @@ func lineEnclosing(text string, off int) (Decl, bool) {
 	}
 	cur := strings.Count(text[:off], "\n")
 	for i := min(cur, len(lines)-1); i >= 0 && cur-i < 2000; i-- {
-		m := declRe.FindStringSubmatch(lines[i])
-		if m == nil {
+		kind, name, ok := declAt(lines[i])
+		if !ok {
 			continue
 		}
-		end := blockEnd(lines, i)
-		if end < cur {
-			continue // a declaration that ended before the cursor: look further up
+		header, end := blockBounds(lines, i)
+		if end < cur || kind == "method" && header == i && !strings.Contains(lines[i], "{") {
+			continue // ended before the cursor (or a call statement, not a method): look further up
 		}
-		d := Decl{Kind: m[1], Name: m[2], Start: starts[i], End: min(len(text), starts[end]+len(lines[end])+1), Indent: indentOf(lines[i])}
+		d := Decl{Kind: kind, Name: name, Start: starts[i], End: min(len(text), starts[end]+len(lines[end])+1), Indent: indentOf(lines[i])}
 		d.DocStart = d.Start
 		for j := i - 1; j >= 0 && isCommentOrDecorator(lines[j]) && indentOf(lines[j]) == d.Indent; j-- {
 			d.DocStart = starts[j]
 		}
-		for j := i; j <= end && j < i+5; j++ { // the body opens on the declaration's first lines
-			if l := strings.TrimRight(lines[j], " \t\r"); strings.HasSuffix(l, "{") || strings.HasSuffix(l, ":") {
-				d.BodyStart = starts[j] + len(l)
-				break
-			}
-		}
+		d.BodyStart = starts[header] + len(strings.TrimRight(lines[header], " \t\r"))
 		return d, true
 	}
 	return Decl{}, false

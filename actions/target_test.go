@@ -49,3 +49,40 @@ func TestEnclosing(t *testing.T) {
 		})
 	}
 }
+
+// TestEnclosingReviewCases: Python signatures over several lines (Black), TypeScript methods
+// without a keyword and arrow functions, and calls with callbacks that are not declarations.
+func TestEnclosingReviewCases(t *testing.T) {
+	tests := []struct {
+		name, lang, text, want, decl string
+	}{
+		{"black signature", "python", "def handle(\n    request,\n    response,\n):\n    x = 1‸\n    return x\n\nother = 2\n", "def handle",
+			"def handle(\n    request,\n    response,\n):\n    x = 1\n    return x\n"},
+		{"typescript method", "typescript", "export class Api {\n  private base = \"\";\n\n  async load(path: string): Promise<string> {\n    return fetch(path);‸\n  }\n\n  other() {}\n}\n",
+			"method load", "  async load(path: string): Promise<string> {\n    return fetch(path);\n  }\n"},
+		{"arrow function", "typescript", "export const sum = (xs: number[]) => {\n  return xs.reduce((a, b) => a + b, 0);‸\n};\n",
+			"function sum", "export const sum = (xs: number[]) => {\n  return xs.reduce((a, b) => a + b, 0);\n};\n"},
+		{"callback in a function", "javascript", "function load() {\n  return items.map((x) => {\n    use(x);‸\n  });\n}\n",
+			"function load", "function load() {\n  return items.map((x) => {\n    use(x);\n  });\n}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			off := strings.Index(tt.text, "‸")
+			text := tt.text[:off] + tt.text[off+len("‸"):]
+			d, ok := Enclosing(text, tt.lang, off)
+			if got := d.Kind + " " + d.Name; !ok || got != tt.want || text[d.Start:d.End] != tt.decl {
+				t.Fatalf("Enclosing = %q (%t) %q, want %q %q", got, ok, text[d.Start:d.End], tt.want, tt.decl)
+			}
+		})
+	}
+	// A docstring goes after a signature over several lines.
+	src := "def handle(\n    request,\n):\n    return request\n"
+	req := Request{Text: src, Language: "python", Path: "h.py", Start: strings.Index(src, "return"), End: strings.Index(src, "return")}
+	res, err := Parse(PromptInput{Action: pick(t, req, Document), Request: req}, "```python\n\"\"\"Handle it.\"\"\"\n```", false, Result{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := apply(t, src, res.Edits); got != "def handle(\n    request,\n):\n    \"\"\"Handle it.\"\"\"\n    return request\n" {
+		t.Fatalf("docstring:\n%s", got)
+	}
+}

@@ -17,10 +17,11 @@ import (
 // (Go: the answer's imports merged into the file's, its package clause dropped).
 func testsEdit(in PromptInput, answer string, cut bool, res Result) (Result, error) {
 	r := in.Request
-	code, err := ExtractCode(answer, Want{Language: r.Language, Cut: cut})
+	code, _, err := extractCode(answer, Want{Language: r.Language, Cut: cut})
 	if err != nil {
 		return res, err
 	}
+	code = RestoreTokens(code)
 	res.TestFile = in.TestFile
 	if in.TestText == "" {
 		if r.Language == "go" && !hasPackageClause(code) {
@@ -109,4 +110,63 @@ func appendGoTests(existing, answer string) (string, error) {
 		head = b.String()
 	}
 	return strings.TrimRight(head, "\n") + "\n\n" + decls + "\n", nil
+}
+
+// mergeGoImports adds to src (a Go file) the imports of answer (the model's block: a whole
+// file, or declarations after import lines) that src lacks, rewriting only its import
+// declarations; src comes back unchanged when either does not parse or nothing is missing.
+func mergeGoImports(src, answer string) string {
+	a := answer
+	if !hasPackageClause(a) {
+		a = "package p\n\n" + a
+	}
+	af, err := parser.ParseFile(token.NewFileSet(), "", a, parser.ImportsOnly)
+	if err != nil || len(af.Imports) == 0 {
+		return src
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return src
+	}
+	start, end := -1, -1 // the byte range of src's import declarations
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+			if start < 0 {
+				start = fset.Position(g.Pos()).Offset
+			}
+			end = fset.Position(g.End()).Offset
+		}
+	}
+	added := false
+	for _, imp := range af.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil {
+			continue
+		}
+		name := ""
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		added = astutil.AddNamedImport(fset, f, name, p) || added
+	}
+	if !added {
+		return src
+	}
+	var b bytes.Buffer
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+			if b.Len() > 0 {
+				b.WriteString("\n\n")
+			}
+			if err := format.Node(&b, fset, g); err != nil {
+				return src
+			}
+		}
+	}
+	if start < 0 { // no imports before: after the package clause
+		at := fset.Position(f.Name.End()).Offset
+		return src[:at] + "\n\n" + b.String() + src[at:]
+	}
+	return src[:start] + b.String() + src[end:]
 }
