@@ -76,7 +76,8 @@ func Catalogue(r Request) []Action {
 	if r.End < r.Start {
 		r.Start, r.End = r.End, r.Start
 	}
-	d, inDecl := Enclosing(r.Text, r.Language, r.Start)
+	find := newDeclFinder(r.Text, r.Language) // one parse for the cursor and every diagnostic
+	d, inDecl := find.at(r.Start)
 	sel := strings.TrimSpace(r.Text[r.Start:r.End]) != ""
 	var out []Action
 	add := func(id ID, title string, s, e int, name string, diag int) {
@@ -87,7 +88,7 @@ func Catalogue(r Request) []Action {
 		if i == maxFixes {
 			break
 		}
-		s, e, name := fixRange(r.Text, r.Language, dg)
+		s, e, name := fixRange(r.Text, find, dg)
 		add(Fix, "Fix “"+shorten(dg.Message, 60)+"”", s, e, name, i)
 	}
 	switch {
@@ -119,9 +120,9 @@ func Catalogue(r Request) []Action {
 
 // fixRange is what a fix rewrites: the declaration around the diagnostic (and its name) when
 // it is short enough, else the diagnostic's lines and three on each side.
-func fixRange(text, lang string, dg Diagnostic) (int, int, string) {
+func fixRange(text string, find *declFinder, dg Diagnostic) (int, int, string) {
 	s, e := max(0, min(dg.Start, len(text))), max(0, min(dg.End, len(text)))
-	if d, ok := Enclosing(text, lang, s); ok && strings.Count(text[d.Start:d.End], "\n") <= maxFixDeclLines && e <= d.End {
+	if d, ok := find.at(s); ok && strings.Count(text[d.Start:d.End], "\n") <= maxFixDeclLines && e <= d.End {
 		return d.Start, d.End, d.Name
 	}
 	s, e = lineStart(text, s), lineEnd(text, max(s, e-1))

@@ -79,11 +79,32 @@ type Result struct {
 // ErrUnchanged: the model answered the code as it was.
 var ErrUnchanged = errors.New("the model suggested no change")
 
+// ErrTooLong: the prompt would not fit the model's context (Ollama would cut it from the front
+// silently, rules included).
+var ErrTooLong = errors.New("the code is too long for the action model's context")
+
+// promptTokens estimates a prompt's tokens (3 bytes a token: code tokenises densely).
+func promptTokens(msgs []model.Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += len(m.Content)/3 + 8
+	}
+	return n
+}
+
 // Resolve runs the action: its prompt goes to the action model (or an identical earlier answer
 // comes from the cache), and the answer becomes edits. Thinking text never lands in a file; a
 // refusal, an empty or unparsable answer, or one cut off mid-code is an error and no edit.
 func (e *Engine) Resolve(ctx context.Context, in PromptInput, progress Progress) (Result, error) {
 	msgs := Prompt(in)
+	if promptTokens(msgs) > e.cfg.NumCtx-e.cfg.NumPredict && len(in.Snippets) > 0 {
+		in.Snippets = nil // code from other files goes first
+		msgs = Prompt(in)
+	}
+	if n := promptTokens(msgs); n > e.cfg.NumCtx-e.cfg.NumPredict {
+		return Result{Model: e.cfg.Model}, fmt.Errorf("%w: about %d tokens of code and context, %d fit (numCtx %d minus numPredict %d): select less code",
+			ErrTooLong, n, e.cfg.NumCtx-e.cfg.NumPredict, e.cfg.NumCtx, e.cfg.NumPredict)
+	}
 	key := e.key(in.Request.Scope, msgs)
 	res := Result{Model: e.cfg.Model}
 	answer, cut, src, err := e.answer(ctx, key, msgs, progress)

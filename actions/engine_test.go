@@ -241,3 +241,24 @@ func TestResolveReviewCases(t *testing.T) {
 		}
 	})
 }
+
+// TestResolveTooLong: a prompt that cannot fit numCtx − numPredict is refused before any model
+// call (Ollama would cut it from the front, the rules with it); snippets are dropped first.
+func TestResolveTooLong(t *testing.T) {
+	body := strings.Repeat("\tx = x + 1 // padding the function out\n", 300)
+	src := "package p\n\nfunc Big(x int) int {\n" + body + "\treturn x\n}\n"
+	req := Request{Text: src, Language: "go", Path: "p.go", Start: strings.Index(src, "\tx ="), End: strings.Index(src, "\tx =")}
+	chat := &fakeChat{answer: "```go\nfunc Big(x int) int { return x + 300 }\n```"}
+	e := NewEngine(chat, nil, Config{Model: "m", NumCtx: 2048, NumPredict: 512})
+	_, err := e.Resolve(context.Background(), PromptInput{Action: pick(t, req, Rewrite), Request: req}, nil)
+	if !errors.Is(err, ErrTooLong) || chat.n() != 0 {
+		t.Fatalf("err %v, %d calls", err, chat.n())
+	}
+	small := "package p\n\nfunc Small(x int) int {\n\treturn x\n}\n"
+	req = Request{Text: small, Language: "go", Path: "p.go", Start: strings.Index(small, "return"), End: strings.Index(small, "return")}
+	snips := []Snippet{{Path: "big.go", Text: body + body}}
+	_, err = e.Resolve(context.Background(), PromptInput{Action: pick(t, req, Rewrite), Request: req, Snippets: snips}, nil)
+	if errors.Is(err, ErrTooLong) || chat.n() != 1 || strings.Contains(chat.calls[0].Messages[1].Content, "big.go") {
+		t.Fatalf("snippets not dropped to fit: %v, %d calls", err, chat.n())
+	}
+}

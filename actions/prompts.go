@@ -85,7 +85,7 @@ func Prompt(in PromptInput) []model.Message {
 	target := r.Text[a.Start:a.End]
 	what := "this code"
 	if a.Name != "" {
-		what = a.Name
+		what = oneLine(userText(a.Name))
 	}
 	switch a.ID {
 	case Document:

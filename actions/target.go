@@ -36,21 +36,44 @@ func lineEnd(text string, off int) int {
 // Enclosing finds the innermost function, method or type declaration around off (Go through
 // go/parser, other languages by their declaration keywords and braces or indentation).
 func Enclosing(text, lang string, off int) (Decl, bool) {
-	off = max(0, min(off, len(text)))
-	if lang == "go" {
-		if d, ok, parsed := goEnclosing(text, off); parsed {
-			return d, ok
-		}
-	}
-	return lineEnclosing(text, off)
+	return newDeclFinder(text, lang).at(off)
 }
 
-// goEnclosing: parsed false when the file does not parse (the line heuristics take over).
-func goEnclosing(text string, off int) (d Decl, ok, parsed bool) {
+// declFinder answers Enclosing for one document, parsing it (Go) once for many offsets.
+type declFinder struct {
+	text, lang string
+	goDecls    []Decl // every top-level function, method and type of a Go file that parses
+	goParsed   bool
+}
+
+func newDeclFinder(text, lang string) *declFinder {
+	f := &declFinder{text: text, lang: lang}
+	if lang == "go" {
+		f.goDecls, f.goParsed = goDecls(text)
+	}
+	return f
+}
+
+func (f *declFinder) at(off int) (Decl, bool) {
+	off = max(0, min(off, len(f.text)))
+	if f.goParsed {
+		for _, d := range f.goDecls {
+			if off >= d.Start && off < d.End {
+				return d, true
+			}
+		}
+		return Decl{}, false
+	}
+	return lineEnclosing(f.text, off)
+}
+
+// goDecls lists a Go file's top-level functions, methods and types (a grouped type
+// declaration: the group when it has one spec, else each spec); false when it does not parse.
+func goDecls(text string) ([]Decl, bool) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", text, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
-		return Decl{}, false, false
+		return nil, false
 	}
 	pos := func(p token.Pos) int { return fset.Position(p).Offset }
 	mk := func(kind, name string, n ast.Node, doc *ast.CommentGroup) Decl {
@@ -62,10 +85,8 @@ func goEnclosing(text string, off int) (d Decl, ok, parsed bool) {
 		d.Indent = indentOf(text[d.Start:lineEnd(text, d.Start)])
 		return d
 	}
+	var out []Decl
 	for _, decl := range f.Decls {
-		if off < lineStart(text, pos(decl.Pos())) || off >= lineEnd(text, max(pos(decl.End())-1, 0)) {
-			continue
-		}
 		switch x := decl.(type) {
 		case *ast.FuncDecl:
 			kind, name := goFuncKind(x)
@@ -73,7 +94,7 @@ func goEnclosing(text string, off int) (d Decl, ok, parsed bool) {
 			if x.Body != nil {
 				d.BodyStart = pos(x.Body.Lbrace) + 1
 			}
-			return d, true, true
+			out = append(out, d)
 		case *ast.GenDecl:
 			for _, sp := range x.Specs {
 				ts, isType := sp.(*ast.TypeSpec)
@@ -81,15 +102,14 @@ func goEnclosing(text string, off int) (d Decl, ok, parsed bool) {
 					continue
 				}
 				if len(x.Specs) == 1 {
-					return mk("type", ts.Name.Name, x, x.Doc), true, true
-				}
-				if off >= lineStart(text, pos(ts.Pos())) && off < lineEnd(text, max(pos(ts.End())-1, 0)) {
-					return mk("type", ts.Name.Name, ts, ts.Doc), true, true
+					out = append(out, mk("type", ts.Name.Name, x, x.Doc))
+				} else {
+					out = append(out, mk("type", ts.Name.Name, ts, ts.Doc))
 				}
 			}
 		}
 	}
-	return Decl{}, false, true
+	return out, true
 }
 
 func goFuncKind(d *ast.FuncDecl) (kind, name string) {

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
@@ -62,6 +67,7 @@ type codeActionParams struct {
 	Context      struct {
 		Diagnostics []protocol.Diagnostic `json:"diagnostics"`
 		Only        []string              `json:"only"`
+		TriggerKind int                   `json:"triggerKind"` // 1 invoked, 2 automatic
 	} `json:"context"`
 }
 
@@ -87,15 +93,19 @@ type wireCodeAction struct {
 	Data        *actionData           `json:"data,omitempty"`
 }
 
-// codeAction answers textDocument/codeAction at once from the catalogue (no model call).
-func (s *Server) codeAction(ctx context.Context, reply jsonrpc2.Replier, raw json.RawMessage) error {
+// codeAction answers textDocument/codeAction from the catalogue (no model call), off the read
+// loop on a snapshot of the document. An automatic request (the editor asking as the cursor
+// moves, for its lightbulb) gets the fixes only: the AI refactors are for a menu the user opens.
+func (s *Server) codeAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.Replier, raw json.RawMessage) error {
 	var p codeActionParams
 	if err := json.Unmarshal(raw, &p); err != nil || p.TextDocument.URI == "" {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "codeAction needs textDocument and range"))
 	}
 	ac, ok := s.svc.(Actioner)
 	doc, open := s.docs.get(p.TextDocument.URI)
-	if !ok || !open || doc.lost {
+	automatic := p.Context.TriggerKind == 2
+	if !ok || !open || doc.lost || !slices.ContainsFunc(actionKinds(), func(k string) bool { return kindWanted(k, p.Context.Only) }) ||
+		automatic && len(p.Context.Diagnostics) == 0 {
 		return s.reply(ctx, reply, []wireCodeAction{}, nil)
 	}
 	enc := s.encoding()
@@ -119,9 +129,28 @@ func (s *Server) codeAction(ctx context.Context, reply jsonrpc2.Replier, raw jso
 	s.mu.Lock()
 	caps := s.clientActions
 	s.mu.Unlock()
+	cctx, c, tracked := s.track(ctx, id)
+	if !tracked {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server has exited"))
+	}
+	go func() {
+		defer s.untrack(c)
+		out := s.listActions(ac, doc, req, diags, p.Context.Only, automatic, caps)
+		if cause := context.Cause(cctx); cause != nil {
+			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, cause.Error()))
+			return
+		}
+		_ = s.reply(ctx, reply, out, nil)
+	}()
+	return nil
+}
+
+// listActions turns the catalogue into LSP code actions.
+func (s *Server) listActions(ac Actioner, doc *Document, req actions.Request, diags []protocol.Diagnostic, only []string,
+	automatic bool, caps clientActions) []wireCodeAction {
 	out := []wireCodeAction{}
 	for _, a := range ac.CodeActions(req, documentPath(doc.URI)) {
-		if !kindWanted(a.Kind, p.Context.Only) {
+		if !kindWanted(a.Kind, only) || automatic && a.ID != actions.Fix {
 			continue
 		}
 		data := &actionData{URI: doc.URI, Version: doc.Version, ID: a.ID, Start: a.Start, End: a.End, Name: a.Name, Title: a.Title}
@@ -138,7 +167,7 @@ func (s *Server) codeAction(ctx context.Context, reply jsonrpc2.Replier, raw jso
 		}
 		out = append(out, w)
 	}
-	return s.reply(ctx, reply, out, nil)
+	return out
 }
 
 // kindWanted applies context.only: a kind is wanted when it is one of them or below one.
@@ -187,7 +216,9 @@ func (s *Server) actionCommand(ctx context.Context, id jsonrpc2.ID, reply jsonrp
 			Applied       bool   `json:"applied"`
 			FailureReason string `json:"failureReason"`
 		}
-		if _, err := s.conn.Call(context.WithoutCancel(ctx), "workspace/applyEdit", map[string]any{"label": d.Title, "edit": edit}, &applied); err != nil {
+		cctx, cancel := s.clientCallContext()
+		defer cancel()
+		if _, err := s.conn.Call(cctx, "workspace/applyEdit", map[string]any{"label": d.Title, "edit": edit}, &applied); err != nil {
 			s.show(ctx, protocol.MessageTypeError, "mimi-lsp: "+d.Title+": the editor did not apply the edit: "+err.Error())
 		} else if !applied.Applied {
 			s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: "+d.Title+": the editor did not apply the edit"+reason(applied.FailureReason))
@@ -213,6 +244,12 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 	if !open || doc.lost {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%s is not open", d.URI))
 	}
+	if _, known := actions.Kinds[d.ID]; !known {
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown action %q", d.ID))
+	}
+	if !identName.MatchString(d.Name) {
+		d.Name = ""
+	}
 	if doc.Version != d.Version || d.Start < 0 || d.End < d.Start || d.End > len(doc.Text) {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(codeContentModified,
 			"the document changed since this action was offered: ask for code actions again"))
@@ -237,19 +274,21 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 	if d.ID == actions.Fix && in.Action.Diag < 0 {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "a fix needs its diagnostic"))
 	}
-	testURI := ""
-	if d.ID == actions.Tests {
-		testURI, in.TestFile, in.TestText = s.testFile(doc)
-		if testURI == "" {
-			return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "no test file convention for %s", d.URI))
-		}
-	}
 	cctx, c, ok := s.track(ctx, id)
 	if !ok {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "server has exited"))
 	}
 	go func() {
 		defer s.untrack(c)
+		var tf testFile
+		if d.ID == actions.Tests { // off the read loop: it may read the disk
+			var err error
+			if tf, err = s.findTestFile(doc); err != nil {
+				_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestFailed, err.Error()))
+				return
+			}
+			in.TestFile, in.TestText = tf.rel, tf.text
+		}
 		p, pctx := s.startProgress(cctx, "mimi: "+strings.TrimPrefix(d.Title, "AI: "), "asking the model")
 		start := time.Now()
 		res, err := ac.ResolveAction(pctx, in, documentPath(doc.URI), func(tokens int, elapsed time.Duration) {
@@ -280,7 +319,13 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 			_ = s.reply(ctx, reply, wrap(nil, res), nil)
 			return
 		}
-		edit, err := s.workspaceEdit(doc, testURI, in.TestText, res)
+		if now, ok := s.docs.get(d.URI); !ok || now.Version != doc.Version {
+			// Versioned edits would be refused by the client, plain ones misapplied.
+			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeContentModified,
+				"the document changed while the model worked: ask for code actions again"))
+			return
+		}
+		edit, err := s.workspaceEdit(doc, tf, res)
 		if err != nil {
 			s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: "+d.Title+": "+err.Error())
 			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestFailed, err.Error()))
@@ -291,6 +336,9 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 	return nil
 }
 
+// identName is what a declaration's name looks like (data from the client is checked).
+var identName = regexp.MustCompile(`^[\p{L}_$][\p{L}\p{N}_$]{0,127}$|^$`)
+
 // LSP error codes jsonrpc2 lacks: ContentModified (the document changed under the request)
 // and RequestFailed (valid request, failed).
 const (
@@ -298,34 +346,61 @@ const (
 	codeRequestFailed   jsonrpc2.Code = -32803
 )
 
-// testFile finds the test file of doc: its URI, workspace-relative path and current text (the
-// editor's copy when open, else the file on disk; "" when it does not exist).
-func (s *Server) testFile(doc *Document) (uri, rel, text string) {
+// testFile is the test file of doc (by the language's convention): its URI and current text
+// with its version when open in the editor (else the file on disk, version nil, "" when it does
+// not exist yet). A test file that cannot be read, or is over 4 MiB, is an error: creating it
+// again would put a second file in front of it.
+type testFile struct {
+	uri, rel, text string
+	version        *int32
+}
+
+func (s *Server) findTestFile(doc *Document) (testFile, error) {
 	p := documentPath(doc.URI)
-	if p == "" {
-		return "", "", ""
+	tp := ""
+	if p != "" {
+		tp = actions.TestPath(filepath.ToSlash(p), doc.LanguageID)
 	}
-	tp := actions.TestPath(filepath.ToSlash(p), doc.LanguageID)
 	if tp == "" {
-		return "", "", ""
+		return testFile{}, fmt.Errorf("no test file convention for %s", doc.URI)
 	}
-	uri = "file://" + tp
-	if i := strings.LastIndexByte(doc.URI, '/'); i >= 0 {
-		uri = doc.URI[:i+1] + filepath.Base(tp) // the editor's spelling of the folder
+	tf := testFile{uri: fileURI(filepath.FromSlash(tp))}
+	if i := strings.LastIndexByte(doc.URI, '/'); i >= 0 && strings.HasPrefix(doc.URI, "file:") {
+		// The editor's own spelling of the folder, the file name escaped as a URI path.
+		tf.uri = doc.URI[:i+1] + (&url.URL{Path: filepath.Base(tp)}).EscapedPath()
 	}
-	rel = s.relPath(uri)
-	if d, ok := s.docs.get(uri); ok {
-		return uri, rel, d.Text
+	tf.rel = s.relPath(tf.uri)
+	if d, ok := s.docs.get(tf.uri); ok {
+		v := d.Version
+		tf.text, tf.version = d.Text, &v
+		return tf, nil
 	}
-	if b, err := os.ReadFile(filepath.FromSlash(tp)); err == nil && len(b) <= 4<<20 {
-		text = string(b)
+	f, err := os.OpenFile(filepath.FromSlash(tp), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return tf, nil
 	}
-	return uri, rel, text
+	if err != nil {
+		return tf, fmt.Errorf("cannot read the test file %s: %w", tf.rel, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() > 4<<20 {
+		return tf, fmt.Errorf("the test file %s is not a regular file under 4 MiB", tf.rel)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	if err != nil {
+		return tf, fmt.Errorf("cannot read the test file %s: %w", tf.rel, err)
+	}
+	if len(b) == 0 {
+		return tf, fmt.Errorf("the test file %s is empty: delete it or give it a package clause", tf.rel)
+	}
+	tf.text = string(b)
+	return tf, nil
 }
 
 // workspaceEdit turns a result into an LSP WorkspaceEdit: versioned document changes when the
 // client supports them (it refuses a stale edit), a created test file when it can create files.
-func (s *Server) workspaceEdit(doc *Document, testURI, testText string, res actions.Result) (any, error) {
+func (s *Server) workspaceEdit(doc *Document, tf testFile, res actions.Result) (any, error) {
 	s.mu.Lock()
 	caps := s.clientActions
 	s.mu.Unlock()
@@ -355,18 +430,17 @@ func (s *Server) workspaceEdit(doc *Document, testURI, testText string, res acti
 	switch {
 	case res.TestNew != "":
 		if !caps.createFiles || !caps.documentChanges {
-			return nil, fmt.Errorf("the editor cannot create files through LSP: create %s and run the action again", s.relPath(testURI))
+			return nil, fmt.Errorf("the editor cannot create files through LSP: create %s and run the action again", tf.rel)
 		}
-		changes = append(changes, map[string]any{"kind": "create", "uri": testURI, "options": map[string]bool{"ignoreIfExists": true}},
-			docEdit{versioned{testURI, nil}, []protocol.TextEdit{{NewText: res.TestNew}}})
+		changes = append(changes, map[string]any{"kind": "create", "uri": tf.uri, "options": map[string]bool{"ignoreIfExists": true}},
+			docEdit{versioned{tf.uri, nil}, []protocol.TextEdit{{NewText: res.TestNew}}})
 	case len(res.TestEdits) > 0:
-		td := NewDocument(testURI, doc.LanguageID, 0, testText)
-		var v *int32
-		if open, ok := s.docs.get(testURI); ok {
-			v = &open.Version
+		if open, ok := s.docs.get(tf.uri); ok && (tf.version == nil || open.Version != *tf.version) {
+			return nil, errors.New("the test file changed while the model worked: run the action again")
 		}
-		changes = append(changes, docEdit{versioned{testURI, v}, conv(td, res.TestEdits)})
-		plain[testURI] = conv(td, res.TestEdits)
+		td := NewDocument(tf.uri, doc.LanguageID, 0, tf.text)
+		changes = append(changes, docEdit{versioned{tf.uri, tf.version}, conv(td, res.TestEdits)})
+		plain[tf.uri] = conv(td, res.TestEdits)
 	}
 	if caps.documentChanges {
 		return map[string]any{"documentChanges": changes}, nil
@@ -413,8 +487,9 @@ func (s *Server) showExplanation(ctx context.Context, title, text string) error 
 	var res struct {
 		Success bool `json:"success"`
 	}
-	if _, err := s.conn.Call(context.WithoutCancel(ctx), "window/showDocument",
-		map[string]any{"uri": "file://" + filepath.ToSlash(f), "takeFocus": true}, &res); err != nil {
+	cctx, cancel := s.clientCallContext()
+	defer cancel()
+	if _, err := s.conn.Call(cctx, "window/showDocument", map[string]any{"uri": fileURI(f), "takeFocus": true}, &res); err != nil {
 		return err
 	}
 	if !res.Success {
@@ -476,4 +551,17 @@ func (c clientActionCaps) actions() clientActions {
 		applyEdit:       c.Workspace.ApplyEdit,
 		showDocument:    c.Window.ShowDocument.Support,
 	}
+}
+
+// clientCallContext bounds a server→client request made after a reply's work (applyEdit,
+// showDocument): it ends with the session (shutdown, exit, end of input) or after a minute,
+// so a client that never answers cannot hold Serve's exit.
+func (s *Server) clientCallContext() (context.Context, context.CancelFunc) {
+	s.mu.Lock()
+	base := s.bgCtx
+	s.mu.Unlock()
+	if base == nil {
+		base = context.Background()
+	}
+	return context.WithTimeout(base, time.Minute)
 }

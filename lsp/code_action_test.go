@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ type actionService struct {
 	problemService
 	answer string
 	block  bool
+	gate   chan struct{} // when set, resolving waits for it to close
 	mu     sync.Mutex
 	lists  int
 	calls  []actions.PromptInput
@@ -40,6 +42,13 @@ func (x *actionService) ResolveAction(ctx context.Context, in actions.PromptInpu
 		<-ctx.Done()
 		x.ended <- ctx.Err()
 		return actions.Result{}, ctx.Err()
+	}
+	if x.gate != nil {
+		select {
+		case <-x.gate:
+		case <-ctx.Done():
+			return actions.Result{}, ctx.Err()
+		}
 	}
 	progress(3, time.Second)
 	return actions.Parse(in, x.answer, false, actions.Result{Source: "model"})
@@ -260,7 +269,7 @@ func TestExplainGoesToTheUser(t *testing.T) {
 			c.Answer("window/showDocument", func(p json.RawMessage) any {
 				var params struct{ URI string }
 				_ = json.Unmarshal(p, &params)
-				b, _ := os.ReadFile(strings.TrimPrefix(params.URI, "file://"))
+				b, _ := os.ReadFile(uriPath(params.URI))
 				shown <- string(b)
 				return map[string]any{"success": true}
 			})
@@ -307,5 +316,86 @@ func TestExplainGoesToTheUser(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCodeActionRequestShapes: an automatic request (the lightbulb as the cursor moves) gets
+// only fixes; an `only` that excludes mimi's kinds gets nothing without the catalogue running;
+// Helix gets the command path (it resolves blocking its UI).
+func TestCodeActionRequestShapes(t *testing.T) {
+	x := &actionService{answer: actionAnswer}
+	c := startServiceSession(t, x)
+	initActions(t, c, true)
+	_ = c.DidOpen("file:///w/p.go", "go", actionDoc)
+	ask := func(ctx map[string]any) []wireAction {
+		var out []wireAction
+		pos := map[string]any{"line": 5, "character": 2}
+		if err := c.Call(context.Background(), "textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": "file:///w/p.go"},
+			"range": map[string]any{"start": pos, "end": pos}, "context": ctx}, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	diag := map[string]any{"range": map[string]any{"start": map[string]any{"line": 5, "character": 2}, "end": map[string]any{"line": 5, "character": 3}},
+		"message": "t declared and not used", "severity": 1}
+	if got := ask(map[string]any{"diagnostics": []any{}, "triggerKind": 2}); len(got) != 0 {
+		t.Fatalf("automatic without diagnostics: %+v", got)
+	}
+	got := ask(map[string]any{"diagnostics": []any{diag}, "triggerKind": 2})
+	if len(got) != 1 || !strings.HasPrefix(got[0].Kind, "quickfix") {
+		t.Fatalf("automatic with a diagnostic: %+v", got)
+	}
+	x.mu.Lock()
+	before := x.lists
+	x.mu.Unlock()
+	if got := ask(map[string]any{"diagnostics": []any{}, "only": []string{"source.organizeImports"}}); len(got) != 0 {
+		t.Fatalf("only organizeImports: %+v", got)
+	}
+	x.mu.Lock()
+	after := x.lists
+	x.mu.Unlock()
+	if after != before {
+		t.Fatal("the catalogue ran for a request that wants none of its kinds")
+	}
+
+	h := startServiceSession(t, &actionService{answer: actionAnswer})
+	caps := map[string]any{"textDocument": map[string]any{"codeAction": map[string]any{"resolveSupport": map[string]any{"properties": []string{"edit"}}}},
+		"workspace": map[string]any{"applyEdit": true}}
+	if err := h.Call(context.Background(), "initialize", map[string]any{"processId": nil, "rootUri": "file:///w",
+		"clientInfo": map[string]any{"name": "helix", "version": "25.01"}, "capabilities": caps}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Notify("initialized", map[string]any{})
+	_ = h.DidOpen("file:///w/p.go", "go", actionDoc)
+	for _, a := range listActions(t, h, 5, 2) {
+		if a.Command == nil || a.Data != nil {
+			t.Fatalf("helix got %+v: want the command path", a)
+		}
+	}
+}
+
+// TestResolveRefusesAnEditForAnOldVersion: the document changes while the model works: the
+// reply is ContentModified, not an edit for text that is gone.
+func TestResolveRefusesAnEditForAnOldVersion(t *testing.T) {
+	x := &actionService{answer: actionAnswer, gate: make(chan struct{})}
+	c := startServiceSession(t, x)
+	initActions(t, c, true)
+	_ = c.DidOpen("file:///w/p.go", "go", actionDoc)
+	p, err := c.Send("codeAction/resolve", listActions(t, c, 5, 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitProgress(t, c, "begin")
+	_ = c.DidChange("file:///w/p.go", 2, lsptest.Change{StartLine: 0, StartChar: 0, EndLine: 0, EndChar: 0, Text: "// edited\n"})
+	// A request after the notification: the change is applied when it answers.
+	if err := c.Call(context.Background(), "mimi/stats", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	close(x.gate)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var rpcErr *lsptest.RPCError
+	if err := p.Wait(ctx, nil); !errors.As(err, &rpcErr) || rpcErr.Code != -32801 {
+		t.Fatalf("resolve after an edit answered %v; want ContentModified", err)
 	}
 }

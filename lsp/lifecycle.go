@@ -111,6 +111,11 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	s.clientProgress = p.Capabilities.Window.WorkDoneProgress
 	s.clientWatch = p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration
 	s.clientActions = ac.Capabilities.actions()
+	if p.ClientInfo != nil && strings.EqualFold(p.ClientInfo.Name, "helix") {
+		// Helix resolves code actions blocking its UI (then drops them after its timeout):
+		// it gets the command path, which applies the edit when the model is done.
+		s.clientActions.resolveEdit = false
+	}
 	s.root = rootPath
 	if rootPath != "" {
 		s.rootName = filepath.Base(rootPath)

@@ -220,7 +220,7 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 	case "workspace/executeCommand":
 		return s.executeCommand(ctx, id, reply, req.Params())
 	case "textDocument/codeAction":
-		return s.codeAction(ctx, reply, req.Params())
+		return s.codeAction(ctx, id, reply, req.Params())
 	case "codeAction/resolve":
 		return s.resolveCodeAction(ctx, id, reply, req.Params())
 	default:

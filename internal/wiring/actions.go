@@ -8,6 +8,7 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/actions"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
@@ -34,13 +35,14 @@ func (s *Session) ResolveAction(ctx context.Context, in actions.PromptInput, fil
 	cfg, deny, sched, tier := s.cfg, s.deny, s.sched, s.tier
 	indexed := len(s.indexers) > 0 && s.cfg.Indexing
 	s.mu.Unlock()
-	if deny != nil && (deny.Match(file) || in.Request.Path != "" && deny.Match(in.Request.Path)) {
+	if deny != nil && (deny.Match(file) || in.Request.Path != "" && deny.Match(in.Request.Path) ||
+		in.TestFile != "" && deny.Match(in.TestFile)) {
 		return actions.Result{}, errors.New("no code actions in secret files")
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.ActionTimeout)
 	defer cancel()
 	if indexed && len(in.Snippets) == 0 && in.Action.ID != actions.Explain {
-		in.Snippets = s.actionSnippets(ctx, in, file)
+		in.Snippets = s.actionSnippets(ctx, in, file, deny)
 	}
 	eng := actions.NewEngine(sched.v, tier.v, actionConfig(cfg, cfg.ActionModel, s))
 	res, err := eng.Resolve(ctx, in, progress)
@@ -54,7 +56,11 @@ func (s *Session) ResolveAction(ctx context.Context, in actions.PromptInput, fil
 		s.mu.Unlock()
 		return res, fmt.Errorf("%s; AI code actions are hidden until then (actionFallback=hide)", pull)
 	}
-	fallback := actions.NewEngine(sched.v, tier.v, actionConfig(cfg, cfg.CompletionModel, s))
+	// On the completion model: its own pinned num_ctx (another one would reload it under the
+	// completions) and a shorter answer (the action holds a slot completions wait for).
+	fc := actionConfig(cfg, cfg.CompletionModel, s)
+	fc.NumCtx, fc.NumPredict = cfg.NumCtx, min(cfg.ActionNumPredict, cfg.NumCtx/4)
+	fallback := actions.NewEngine(sched.v, tier.v, fc)
 	res, err = fallback.Resolve(ctx, in, progress)
 	if err == nil {
 		res.Notice = pull + ": " + cfg.CompletionModel + " answered instead"
@@ -108,7 +114,7 @@ const (
 )
 
 // actionSnippets searches the workspace index with the code around the action's target.
-func (s *Session) actionSnippets(ctx context.Context, in actions.PromptInput, file string) []actions.Snippet {
+func (s *Session) actionSnippets(ctx context.Context, in actions.PromptInput, file string, deny *secretfiles.Matcher) []actions.Snippet {
 	query := queryAround(in.Request.Text, in.Action.End)
 	if query == "" {
 		return nil
@@ -123,7 +129,8 @@ func (s *Session) actionSnippets(ctx context.Context, in actions.PromptInput, fi
 	var out []actions.Snippet
 	used := 0
 	for _, h := range hits {
-		if h.file == file || used+len(h.text) > actionSnippetBudget {
+		if h.file == file || used+len(h.text) > actionSnippetBudget ||
+			deny != nil && (deny.Match(h.file) || deny.Match(h.rel)) { // the index may predate these rules
 			continue
 		}
 		used += len(h.text)
