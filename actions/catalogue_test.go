@@ -96,3 +96,28 @@ func FuzzCatalogue(f *testing.F) {
 		}
 	})
 }
+
+// TestDocumentOfferedOnlyWithoutDoc: a Python docstring counts as doc; decorators and Go
+// directives do not.
+func TestDocumentOfferedOnlyWithoutDoc(t *testing.T) {
+	tests := []struct {
+		lang, text string
+		want       bool
+	}{
+		{"python", "def f():\n    \"\"\"Does f.\"\"\"\n    return 1‸\n", false},
+		{"python", "@cache\ndef f():\n    return 1‸\n", true},
+		{"go", "package p\n\n//go:noinline\nfunc F() int {\n\treturn 1‸\n}\n", true},
+		{"go", "package p\n\n// F is one.\n//\n//go:noinline\nfunc F() int {\n\treturn 1‸\n}\n", false},
+	}
+	for _, tt := range tests {
+		off := strings.Index(tt.text, "‸")
+		text := tt.text[:off] + tt.text[off+len("‸"):]
+		got := false
+		for _, a := range Catalogue(Request{Text: text, Language: tt.lang, Path: "x", Start: off, End: off}) {
+			got = got || a.ID == Document
+		}
+		if got != tt.want {
+			t.Errorf("%s %q: document offered %t, want %t", tt.lang, tt.text, got, tt.want)
+		}
+	}
+}

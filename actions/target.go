@@ -15,12 +15,13 @@ type Decl struct {
 	Start     int    // start of the declaration's first line (after its doc comment)
 	End       int    // end of its last line, after the line break when there is one
 	DocStart  int    // start of its doc comment (== Start when it has none)
+	Docstring bool   // its body opens with a docstring (Python)
 	BodyStart int    // just after the body's opening brace or colon line (0 when unknown)
 	Indent    string // leading whitespace of its first line
 }
 
 // HasDoc reports whether the declaration has a doc comment.
-func (d Decl) HasDoc() bool { return d.DocStart < d.Start }
+func (d Decl) HasDoc() bool { return d.DocStart < d.Start || d.Docstring }
 
 // lineStart is the offset of the start of the line holding off.
 func lineStart(text string, off int) int { return strings.LastIndexByte(text[:off], '\n') + 1 }
@@ -79,7 +80,7 @@ func goDecls(text string) ([]Decl, bool) {
 	mk := func(kind, name string, n ast.Node, doc *ast.CommentGroup) Decl {
 		d := Decl{Kind: kind, Name: name, Start: lineStart(text, pos(n.Pos())), End: lineEnd(text, max(pos(n.End())-1, 0))}
 		d.DocStart = d.Start
-		if doc != nil {
+		if doc != nil && strings.TrimSpace(doc.Text()) != "" { // directives (//go:…) are no doc
 			d.DocStart = lineStart(text, pos(doc.Pos()))
 		}
 		d.Indent = indentOf(text[d.Start:lineEnd(text, d.Start)])
@@ -176,9 +177,19 @@ func lineEnclosing(text string, off int) (Decl, bool) {
 		d := Decl{Kind: kind, Name: name, Start: starts[i], End: min(len(text), starts[end]+len(lines[end])+1), Indent: indentOf(lines[i])}
 		d.DocStart = d.Start
 		for j := i - 1; j >= 0 && isCommentOrDecorator(lines[j]) && indentOf(lines[j]) == d.Indent; j-- {
-			d.DocStart = starts[j]
+			if !strings.HasPrefix(strings.TrimSpace(lines[j]), "@") { // decorators and annotations are no doc
+				d.DocStart = starts[j]
+			}
 		}
 		d.BodyStart = starts[header] + len(strings.TrimRight(lines[header], " \t\r"))
+		if strings.HasSuffix(strings.TrimRight(lines[header], " \t\r"), ":") {
+			for j := header + 1; j <= end; j++ {
+				if t := strings.TrimSpace(lines[j]); t != "" {
+					d.Docstring = strings.HasPrefix(t, `"""`) || strings.HasPrefix(t, "'''") || strings.HasPrefix(t, `r"""`)
+					break
+				}
+			}
+		}
 		return d, true
 	}
 	return Decl{}, false

@@ -153,6 +153,9 @@ func (s *Server) listActions(ac Actioner, doc *Document, req actions.Request, di
 		if !kindWanted(a.Kind, only) || automatic && a.ID != actions.Fix {
 			continue
 		}
+		if !caps.resolveEdit && !caps.applyEdit && a.ID != actions.Explain {
+			continue // the client could neither receive the edit nor be sent it
+		}
 		data := &actionData{URI: doc.URI, Version: doc.Version, ID: a.ID, Start: a.Start, End: a.End, Name: a.Name, Title: a.Title}
 		w := wireCodeAction{Title: a.Title, Kind: a.Kind}
 		if a.ID == actions.Fix && a.Diag >= 0 && a.Diag < len(diags) {
