@@ -3,7 +3,6 @@ package actions
 import (
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,9 +15,8 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files with the current output")
 
 var (
-	section    = golden.Section
-	setSection = golden.SetSection
-	options    = golden.Options
+	section = golden.Section
+	options = golden.Options
 )
 
 // showIndent makes leading whitespace visible in golden files: a tab is →, a space ·.
@@ -37,45 +35,22 @@ func readIndent(s string) string { return strings.NewReplacer("→", "\t", "·",
 // several blocks, thinking, whole files, refusals, cut answers) and the code taken from them,
 // leading whitespace shown as → (tab) and · (space). go test ./actions -update rewrites them.
 func TestAnswerGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/answers/*.txtar")
-	if len(files) < 10 {
-		t.Fatalf("only %d golden answers", len(files))
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			o := options(a)
-			answer, ok := section(a, "answer")
-			if !ok {
-				t.Fatal("no answer section")
-			}
-			if o["crlf"] == "true" {
-				answer = strings.ReplaceAll(answer, "\n", "\r\n")
-			}
-			code, err := ExtractCode(answer, Want{Language: o["language"], Name: o["name"], Indent: readIndent(o["indent"]), Unit: readIndent(o["unit"]), Cut: o["cut"] == "true"})
-			got := showIndent(code)
-			if err != nil {
-				got = "error: " + err.Error()
-			}
-			if *update {
-				setSection(a, "want", got)
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, ok := section(a, "want")
-			if !ok {
-				t.Fatal("no want section (run with -update)")
-			}
-			if got != want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+	golden.Each(t, "testdata/answers/*.txtar", 10, func(t *testing.T, file string, a *txtar.Archive) {
+		o := options(a)
+		answer, ok := section(a, "answer")
+		if !ok {
+			t.Fatal("no answer section")
+		}
+		if o["crlf"] == "true" {
+			answer = strings.ReplaceAll(answer, "\n", "\r\n")
+		}
+		code, err := ExtractCode(answer, Want{Language: o["language"], Name: o["name"], Indent: readIndent(o["indent"]), Unit: readIndent(o["unit"]), Cut: o["cut"] == "true"})
+		got := showIndent(code)
+		if err != nil {
+			got = "error: " + err.Error()
+		}
+		golden.Check(t, file, a, got, *update)
+	})
 }
 
 func TestExtractCodeErrors(t *testing.T) {

@@ -1,13 +1,13 @@
 package actions
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/golden"
 )
 
 // parseDoc takes the markers out of a golden document: ‸ a cursor, «…» a selection, ⟦…⟧ the
@@ -41,59 +41,40 @@ func parseDoc(t *testing.T, doc string) (text string, start, end, dStart, dEnd i
 // TestPromptGolden: testdata/prompts/*.txtar hold a document (with its cursor, selection or
 // diagnostic), the action picked from the catalogue, and the chat messages sent for it.
 func TestPromptGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/prompts/*.txtar")
-	if len(files) < 6 {
-		t.Fatalf("only %d golden prompts", len(files))
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
+	golden.Each(t, "testdata/prompts/*.txtar", 6, func(t *testing.T, file string, a *txtar.Archive) {
+		o := options(a)
+		doc, ok := section(a, "document")
+		if !ok {
+			t.Fatal("no document section")
+		}
+		text, s, e, ds, de := parseDoc(t, doc)
+		req := Request{Text: text, Language: o["language"], Path: o["path"], Start: s, End: e}
+		if ds >= 0 {
+			sev, _ := strconv.Atoi(o["severity"])
+			req.Diagnostics = []Diagnostic{{Start: ds, End: de, Message: o["message"], Source: o["source"], Severity: sev}}
+		}
+		var act *Action
+		for _, x := range Catalogue(req) {
+			if string(x.ID) == o["action"] {
+				act = &x
+				break
 			}
-			o := options(a)
-			doc, ok := section(a, "document")
-			if !ok {
-				t.Fatal("no document section")
+		}
+		if act == nil {
+			t.Fatalf("no %s action in the catalogue: %s", o["action"], titles(Catalogue(req)))
+		}
+		in := PromptInput{Action: *act, Request: req, TestFile: o["testfile"]}
+		in.TestText, _ = section(a, "testfile")
+		for _, f := range a.Files {
+			if p, ok := strings.CutPrefix(f.Name, "snippet "); ok {
+				in.Snippets = append(in.Snippets, Snippet{Path: p, Text: strings.TrimSuffix(string(f.Data), "\n")})
 			}
-			text, s, e, ds, de := parseDoc(t, doc)
-			req := Request{Text: text, Language: o["language"], Path: o["path"], Start: s, End: e}
-			if ds >= 0 {
-				sev, _ := strconv.Atoi(o["severity"])
-				req.Diagnostics = []Diagnostic{{Start: ds, End: de, Message: o["message"], Source: o["source"], Severity: sev}}
-			}
-			var act *Action
-			for _, x := range Catalogue(req) {
-				if string(x.ID) == o["action"] {
-					act = &x
-					break
-				}
-			}
-			if act == nil {
-				t.Fatalf("no %s action in the catalogue: %s", o["action"], titles(Catalogue(req)))
-			}
-			in := PromptInput{Action: *act, Request: req, TestFile: o["testfile"]}
-			in.TestText, _ = section(a, "testfile")
-			for _, f := range a.Files {
-				if p, ok := strings.CutPrefix(f.Name, "snippet "); ok {
-					in.Snippets = append(in.Snippets, Snippet{Path: p, Text: strings.TrimSuffix(string(f.Data), "\n")})
-				}
-			}
-			var got strings.Builder
-			for _, m := range Prompt(in) {
-				got.WriteString("== " + m.Role + " ==\n" + m.Content)
-			}
-			g := strings.TrimSuffix(strings.ReplaceAll(got.String(), "\u200b", "{ZWSP}"), "\n")
-			if *update {
-				setSection(a, "want", g)
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if want, _ := section(a, "want"); g != want {
-				t.Errorf("got:\n%s\nwant:\n%s", g, want)
-			}
-		})
-	}
+		}
+		var got strings.Builder
+		for _, m := range Prompt(in) {
+			got.WriteString("== " + m.Role + " ==\n" + m.Content)
+		}
+		g := strings.TrimSuffix(strings.ReplaceAll(got.String(), "\u200b", "{ZWSP}"), "\n")
+		golden.Check(t, file, a, g, *update)
+	})
 }

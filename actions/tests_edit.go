@@ -90,19 +90,7 @@ func appendGoTests(existing, answer string) (string, error) {
 		return strings.TrimRight(existing, "\n") + "\n\n" + decls + "\n", nil
 	}
 	head := existing
-	added := false
-	for _, imp := range af.Imports {
-		p, err := strconv.Unquote(imp.Path.Value)
-		if err != nil {
-			continue
-		}
-		name := ""
-		if imp.Name != nil {
-			name = imp.Name.Name
-		}
-		added = astutil.AddNamedImport(efs, ef, name, p) || added
-	}
-	if added {
+	if addImports(efs, ef, af) {
 		var b bytes.Buffer
 		if err := format.Node(&b, efs, ef); err != nil {
 			return "", err
@@ -138,19 +126,7 @@ func mergeGoImports(src, answer string) string {
 			end = fset.Position(g.End()).Offset
 		}
 	}
-	added := false
-	for _, imp := range af.Imports {
-		p, err := strconv.Unquote(imp.Path.Value)
-		if err != nil {
-			continue
-		}
-		name := ""
-		if imp.Name != nil {
-			name = imp.Name.Name
-		}
-		added = astutil.AddNamedImport(fset, f, name, p) || added
-	}
-	if !added {
+	if !addImports(fset, f, af) {
 		return src
 	}
 	var b bytes.Buffer
@@ -169,4 +145,21 @@ func mergeGoImports(src, answer string) string {
 		return src[:at] + "\n\n" + b.String() + src[at:]
 	}
 	return src[:start] + b.String() + src[end:]
+}
+
+// addImports adds to f the imports of from that f lacks; false when there were none.
+func addImports(fset *token.FileSet, f, from *ast.File) bool {
+	added := false
+	for _, imp := range from.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil {
+			continue
+		}
+		name := ""
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		added = astutil.AddNamedImport(fset, f, name, p) || added
+	}
+	return added
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,7 +16,6 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
-	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 const actionUsage = `usage: mimi-lsp action [flags] FILE:LINE[:COL[-LINE:COL]] KIND
@@ -106,15 +104,7 @@ func actionCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 		}
 	})
 	if err != nil {
-		var me *model.Error
-		if errors.As(err, &me) {
-			fmt.Fprintf(stderr, "mimi-lsp action: %s\n", me.Hint())
-			if me.Kind == model.KindUnreachable {
-				fmt.Fprint(stderr, startOllamaHelp(cfg))
-			}
-		} else {
-			fmt.Fprintf(stderr, "mimi-lsp action: %v\n", err)
-		}
+		printFailure(stderr, "action", err, cfg)
 		return 1
 	}
 	fmt.Fprintf(stderr, "%s, %s, %.1f s\n", res.Model, res.Source, time.Since(started).Seconds())

@@ -58,15 +58,7 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 	start := time.Now()
 	res, err := eng.Complete(ctx, completion.Request{Text: doc.Text, Offset: off, Path: filepath.Base(file), File: file, Language: doc.LanguageID})
 	if err != nil {
-		var me *model.Error
-		if errors.As(err, &me) {
-			fmt.Fprintf(stderr, "mimi-lsp complete: %s\n", me.Hint())
-			if me.Kind == model.KindUnreachable {
-				fmt.Fprint(stderr, startOllamaHelp(cfg))
-			}
-		} else {
-			fmt.Fprintf(stderr, "mimi-lsp complete: %v\n", err)
-		}
+		printFailure(stderr, "complete", err, cfg)
 		return 1
 	}
 	fmt.Fprintf(stderr, "model %s, template %s, %s, %d ms\n", res.Model, res.Template, res.Source, time.Since(start).Milliseconds())
@@ -133,4 +125,18 @@ func startOllamaHelp(cfg config.Config) string {
 Ollama on another machine: OLLAMA_HOST=http://gpu-box:11434 make run
 No Ollama at all: make demo (a private Ollama with tiny test models)
 `, cfg.CompletionModel, cfg.ActionModel, cfg.EmbedModel)
+}
+
+// printFailure prints a command's error: a model error as its hint (and how to start Ollama
+// when it is unreachable), anything else as it is.
+func printFailure(stderr io.Writer, cmd string, err error, cfg config.Config) {
+	var me *model.Error
+	if !errors.As(err, &me) {
+		fmt.Fprintf(stderr, "mimi-lsp %s: %v\n", cmd, err)
+		return
+	}
+	fmt.Fprintf(stderr, "mimi-lsp %s: %s\n", cmd, me.Hint())
+	if me.Kind == model.KindUnreachable {
+		fmt.Fprint(stderr, startOllamaHelp(cfg))
+	}
 }
