@@ -343,7 +343,9 @@ func TestCompletionDuringEmbeddingRunWaitsOneBatch(t *testing.T) {
 	bg := context.Background()
 	const batches = 8
 	var results []<-chan error
-	submit := func(i int) { results = append(results, s.call(bg, NewCall(TaskEmbed), "m", fmt.Sprintf("batch-%d", i))) }
+	submit := func(i int) {
+		results = append(results, s.call(bg, NewCall(TaskEmbed), "m", fmt.Sprintf("batch-%d", i)))
+	}
 	submit(1)
 	var order []string
 	var completion <-chan error
