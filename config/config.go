@@ -54,6 +54,8 @@ type Config struct {
 	ActionTimeout       time.Duration `json:"actionTimeout" env:"MIMI_ACTION_TIMEOUT" flag:"action-timeout" help:"deadline for one code action (the big model can take minutes; the user can cancel sooner)"`
 	ActionNumCtx        int           `json:"actionNumCtx" env:"MIMI_ACTION_NUM_CTX" flag:"action-num-ctx" help:"context window sent as num_ctx with code actions"`
 	ActionNumPredict    int           `json:"actionNumPredict" env:"MIMI_ACTION_NUM_PREDICT" flag:"action-num-predict" help:"most tokens a code action's answer may have"`
+	MetricsAddr         string        `json:"metricsAddr" env:"MIMI_METRICS_ADDR" flag:"metrics-addr" help:"sidecar HTTP server (Prometheus /metrics, /healthz, /api/cache/*) host:port, loopback by default; a taken port gives a free one; off = none. Read at start (flag or environment)"`
+	MetricsToken        string        `json:"metricsToken" env:"MIMI_METRICS_TOKEN" flag:"metrics-token" help:"bearer token the sidecar's changing endpoints (POST /api/cache/clear) require; empty = loopback clients only"`
 	ActionExplain       string        `json:"actionExplain" env:"MIMI_ACTION_EXPLAIN" flag:"action-explain" help:"where an explanation goes: message (window/showMessage) or document (a Markdown file opened with window/showDocument, when the editor supports it)"`
 	ActionFallback      string        `json:"actionFallback" env:"MIMI_ACTION_FALLBACK" flag:"action-fallback" help:"when actionModel is not pulled: completion-model (run actions on completionModel) or hide (offer no actions)"`
 }
@@ -88,6 +90,7 @@ func Default() Config {
 		ActionNumPredict:    2048,
 		ActionFallback:      "completion-model",
 		ActionExplain:       "message",
+		MetricsAddr:         "127.0.0.1:9464",
 		LogLevel:            "info",
 		RedisConnectTimeout: time.Second,
 		NumParallel:         1,
@@ -162,6 +165,11 @@ func (c Config) Validate() error {
 	}
 	if c.ActionNumCtx < 2048 || c.ActionNumPredict < 64 || c.ActionNumPredict >= c.ActionNumCtx {
 		bad("actionNumCtx/actionNumPredict", "need actionNumCtx ≥ 2048 and 64 ≤ actionNumPredict < actionNumCtx")
+	}
+	if c.MetricsAddr != "off" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			bad("metricsAddr", "must be host:port (e.g. 127.0.0.1:9464) or off")
+		}
 	}
 	if c.ActionExplain != "message" && c.ActionExplain != "document" {
 		bad("actionExplain", "must be message or document")

@@ -297,16 +297,24 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 		res, err := ac.ResolveAction(pctx, in, documentPath(doc.URI), func(tokens int, elapsed time.Duration) {
 			p.reportText(fmt.Sprintf("%d tokens, %.0f s", tokens, elapsed.Seconds()))
 		})
+		observe := func(outcome string) {
+			if s.opts.Observer != nil {
+				s.opts.Observer.Action(string(d.ID), outcome, time.Since(start))
+			}
+		}
 		switch {
 		case context.Cause(cctx) != nil:
+			observe("cancelled")
 			p.end("cancelled")
 			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, context.Cause(cctx).Error()))
 			return
 		case pctx.Err() != nil:
+			observe("cancelled")
 			p.end("cancelled")
 			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, "cancelled by the user"))
 			return
 		case err != nil:
+			observe("error")
 			p.end("failed")
 			msg := d.Title + ": " + err.Error()
 			s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: "+msg)
@@ -318,6 +326,7 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 			s.showOnce(ctx, "action-notice", protocol.MessageTypeWarning, "mimi-lsp: "+res.Notice)
 		}
 		if res.Explanation != "" {
+			observe("explained")
 			s.explain(ctx, d.Title, res.Explanation)
 			_ = s.reply(ctx, reply, wrap(nil, res), nil)
 			return
@@ -328,6 +337,7 @@ func (s *Server) runAction(ctx context.Context, id jsonrpc2.ID, reply jsonrpc2.R
 				"the document changed while the model worked: ask for code actions again"))
 			return
 		}
+		observe("edit")
 		edit, err := s.workspaceEdit(doc, tf, res)
 		if err != nil {
 			s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: "+d.Title+": "+err.Error())

@@ -81,7 +81,13 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 		start := time.Now()
 		res, err := s.svc.Complete(tctx, req)
 		s.checkProblem(ctx)
+		observe := func(outcome string) {
+			if s.opts.Observer != nil {
+				s.opts.Observer.Completion(string(res.Source), outcome, time.Since(start))
+			}
+		}
 		if cause := context.Cause(cctx); errors.Is(cause, errSuperseded) {
+			observe("superseded")
 			// A newer request for the same document replaced this one: the spec reserves
 			// RequestCancelled for the client's own cancel, so answer an empty incomplete list
 			// (the client asks again; nothing is shown as an error).
@@ -90,14 +96,21 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 			return
 		} else if cause != nil {
 			// Cancelled by $/cancelRequest, shutdown or exit.
+			observe("cancelled")
 			s.log.Debug("completion cancelled", "uri", doc.URI, "cause", cause)
 			_ = s.replyErr(ctx, reply, jsonrpc2.NewError(codeRequestCancelled, cause.Error()))
 			return
 		}
 		if err != nil {
+			observe("error")
 			s.completionFailed(ctx, err)
 			_ = s.reply(ctx, reply, emptyResult(inline), nil)
 			return
+		}
+		if res.Text == "" {
+			observe("empty")
+		} else {
+			observe("answered")
 		}
 		s.clearProblems()
 		res.Text = matchLineEndings(doc.Text, res.Text)

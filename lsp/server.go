@@ -40,6 +40,8 @@ type Options struct {
 	NewService func(config.Config) (Service, error)
 	Log        *slog.Logger
 	Version    string
+	// Observer records requests, completions and actions (metrics); nil records nothing.
+	Observer Observer
 	// ShutdownGrace bounds how long Serve waits for in-flight replies once input ends.
 	ShutdownGrace time.Duration
 	// LockEndpoints refuses client settings that would point the server at another host
@@ -185,6 +187,7 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 		s.handleNotification(ctx, req)
 		return nil
 	}
+	reply = s.observed(req.Method(), reply)
 	id := call.ID()
 	s.mu.Lock()
 	st, exited := s.state, s.exited
@@ -391,4 +394,39 @@ func (s *Server) stats() map[string]any {
 	}
 	out["documents"] = s.docs.len()
 	return out
+}
+
+// Observer is what the server reports to (metrics). Methods must be cheap and safe for
+// concurrent use.
+type Observer interface {
+	// Request: one request's reply, by method, time from receipt, and outcome (ok, error,
+	// cancelled).
+	Request(method string, d time.Duration, outcome string)
+	// Completion: one completion, by source and outcome (answered, empty, cancelled,
+	// superseded, error).
+	Completion(source, outcome string, d time.Duration)
+	// Action: one resolved code action, by action and outcome (edit, explained, error,
+	// cancelled).
+	Action(action, outcome string, d time.Duration)
+}
+
+// observed wraps a reply so the observer sees it once, with its latency and outcome.
+func (s *Server) observed(method string, reply jsonrpc2.Replier) jsonrpc2.Replier {
+	obs := s.opts.Observer
+	if obs == nil {
+		return reply
+	}
+	start := time.Now()
+	return func(ctx context.Context, result any, err error) error {
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+			var je *jsonrpc2.Error
+			if errors.As(err, &je) && je.Code == codeRequestCancelled {
+				outcome = "cancelled"
+			}
+		}
+		obs.Request(method, time.Since(start), outcome)
+		return reply(ctx, result, err)
+	}
 }

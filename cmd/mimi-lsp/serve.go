@@ -14,6 +14,7 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
+	"github.com/mimi-lsp/mimi-lsp/metrics"
 )
 
 // serve runs LSP on stdio, or on TCP with --listen. A TCP listener has no authentication: it
@@ -23,6 +24,9 @@ import (
 func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bool, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	w := wiring.New(cfg, log)
 	defer w.Close(time.Second)
+	if sc := startSidecar(w, cfg, log); sc != nil {
+		defer sc.Close()
+	}
 	if listen == "" {
 		s, err := lsp.New(w.ServerOptions(cfg, versionString()))
 		if err != nil {
@@ -110,4 +114,26 @@ func refuseHTTP(c net.Conn) (io.ReadCloser, error) {
 		}
 	}
 	return bufferedConn{Reader: br, Conn: c}, nil
+}
+
+// startSidecar serves /metrics and the JSON API (metricsAddr); a failure is logged, never fatal:
+// completions matter more than their metrics.
+func startSidecar(w *wiring.Wiring, cfg config.Config, log *slog.Logger) *metrics.Sidecar {
+	if cfg.MetricsAddr == "off" {
+		return nil
+	}
+	tier, err := w.Tier(cfg)
+	if err != nil {
+		log.Warn("metrics: no cache for the JSON API", "err", err)
+	}
+	var api metrics.CacheAPI
+	if tier != nil {
+		api = tier
+	}
+	sc, err := metrics.Serve(w.Metrics(), metrics.ServerConfig{Addr: cfg.MetricsAddr, Token: cfg.MetricsToken, Cache: api, Log: log})
+	if err != nil {
+		log.Warn("metrics sidecar not started", "err", err)
+		return nil
+	}
+	return sc
 }

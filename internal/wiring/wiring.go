@@ -14,6 +14,7 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
+	"github.com/mimi-lsp/mimi-lsp/metrics"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
@@ -32,6 +33,7 @@ type Wiring struct {
 	closed     bool                  // Close ran: nothing new is built, lingering releases do nothing
 	linger     *time.Duration        // tests: overrides lingerFor
 	indexers   map[string]*rootIndex // by root
+	metrics    *metrics.Metrics      // the process's one registry
 }
 
 // tierRef and schedRef are the shared tiers and schedulers (see shared).
@@ -57,8 +59,36 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 		cache.KindEmbedding:  cfg.EmbeddingTTL,
 		cache.KindAction:     cfg.ActionTTL,
 	}
-	return &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
+	w := &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
 		schedulers: map[string]*schedRef{}, indexers: map[string]*rootIndex{}}
+	w.metrics = metrics.New(w.cacheStats)
+	return w
+}
+
+// Metrics is the process's registry (the sidecar serves it; sessions record into it).
+func (w *Wiring) Metrics() *metrics.Metrics { return w.metrics }
+
+// cacheStats snapshots every tier of the process (they share the memory tier, whose counters
+// are reported once).
+func (w *Wiring) cacheStats() []cache.Stats {
+	w.mu.Lock()
+	tiers := make([]*cache.Tiered, 0, len(w.tiers))
+	for _, r := range w.tiers {
+		tiers = append(tiers, r.v)
+	}
+	w.mu.Unlock()
+	if len(tiers) == 0 {
+		return []cache.Stats{{Tiers: map[string]cache.Stats{cache.TierMemory: w.mem.Stats()}, Kinds: w.mem.Stats().Kinds}}
+	}
+	out := make([]cache.Stats, 0, len(tiers))
+	for i, t := range tiers {
+		st := t.Stats()
+		if i > 0 { // the memory tier is one for the whole process
+			delete(st.Tiers, cache.TierMemory)
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // Tier returns the cache for cfg: memory, plus Redis when RedisURL is set. It lives until Close.
@@ -194,6 +224,7 @@ func (w *Wiring) ServerOptions(cfg config.Config, version string) lsp.Options {
 		Log:        w.log,
 		Version:    version,
 		NewService: func(c config.Config) (lsp.Service, error) { return w.NewSession(c) },
+		Observer:   w.metrics,
 	}
 }
 

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+)
+
+// TestMetricsSidecar: the real binary serves /metrics and the cache API next to LSP: after a
+// completion through the real Ollama, its latency is in the histogram by source and outcome,
+// and the cache counters are there; two processes asking for one port both get one.
+func TestMetricsSidecar(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	ctx := timeout(t, 60*time.Second)
+	addrRe := regexp.MustCompile(`msg="metrics and JSON API" addr=(http://[0-9.:]+)`)
+	sidecar := func(stderr interface{ String() string }) string {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if m := addrRe.FindStringSubmatch(stderr.String()); m != nil {
+				return m[1]
+			}
+		}
+		t.Fatalf("no sidecar address in the log:\n%s", stderr.String())
+		return ""
+	}
+	c, _, stderr := startServer(t, ol.URL, "MIMI_METRICS_ADDR=127.0.0.1:0")
+	if _, err := c.Initialize(ctx, "file:///work", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.DidOpen(addURI, "go", addDoc)
+	if got := completeAt(t, ctx, c, addURI, 3, 8); got != ollamatest.Answer {
+		t.Fatalf("completion %q", got)
+	}
+	base := sidecar(stderr)
+	get := func(url string) string {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", url, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	m := get(base + "/metrics")
+	for _, want := range []string{
+		`mimi_completion_duration_seconds_count{outcome="answered",source="model"} 1`,
+		`mimi_lsp_request_duration_seconds_count{method="textDocument/completion",outcome="ok"} 1`,
+		`mimi_cache_lookups_total{kind="completion",result="miss"}`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, m)
+		}
+	}
+	if st := get(base + "/api/cache/stats"); !strings.Contains(st, `"hitRate"`) || !strings.Contains(st, `"keys": 1`) {
+		t.Fatalf("/api/cache/stats:\n%s", st)
+	}
+
+	// A second process asking for the first one's port gets another.
+	port := strings.TrimPrefix(base, "http://")
+	_, _, stderr2 := startServer(t, ol.URL, "MIMI_METRICS_ADDR="+port)
+	if base2 := sidecar(stderr2); base2 == base || !strings.Contains(get(base2+"/healthz"), "ok") {
+		t.Fatalf("second sidecar at %s (first %s)", base2, base)
+	}
+}

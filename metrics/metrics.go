@@ -1,0 +1,167 @@
+// Package metrics holds the process's Prometheus registry and collectors (names by Prometheus
+// conventions: mimi_ prefix, base units, bounded labels only — never paths or prompt text) and
+// the sidecar HTTP server that serves them with a small JSON API. It is built once in wiring
+// and passed down; nothing here is global.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+)
+
+// latencyBuckets reach from a cache hit (sub-millisecond) past two minutes (the 30B model).
+var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
+
+// Metrics is the process's registry and the instruments the server records into.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests    *prometheus.HistogramVec // method, outcome
+	completions *prometheus.HistogramVec // source, outcome
+	actions     *prometheus.HistogramVec // action, outcome
+}
+
+// CacheSource gives the cache statistics to export at scrape time (the same numbers mimi/stats
+// and the JSON API read: no second set of counters).
+type CacheSource func() []cache.Stats
+
+// New builds the registry with the Go runtime and process collectors, the server's instruments
+// and a collector over the caches.
+func New(caches CacheSource) *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: reg,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mimi_lsp_request_duration_seconds", Help: "LSP requests from receipt to reply, by method and outcome (ok, error, cancelled).",
+			Buckets: latencyBuckets,
+		}, []string{"method", "outcome"}),
+		completions: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mimi_completion_duration_seconds",
+			Help:    "Completions from request to answer, by where the answer came from (memory, redis, typing-ahead, in-flight, model) and outcome (answered, empty, cancelled, superseded, error).",
+			Buckets: latencyBuckets,
+		}, []string{"source", "outcome"}),
+		actions: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mimi_code_action_duration_seconds", Help: "Resolved code actions by action and outcome (edit, explained, error, cancelled).",
+			Buckets: latencyBuckets,
+		}, []string{"action", "outcome"}),
+	}
+	reg.MustRegister(m.requests, m.completions, m.actions)
+	if caches != nil {
+		reg.MustRegister(&cacheCollector{caches: caches})
+	}
+	return m
+}
+
+// Request records one LSP request's reply (lsp.Observer).
+func (m *Metrics) Request(method string, d time.Duration, outcome string) {
+	m.requests.WithLabelValues(boundedMethod(method), outcome).Observe(d.Seconds())
+}
+
+// Completion records one completion (lsp.Observer).
+func (m *Metrics) Completion(source, outcome string, d time.Duration) {
+	if source == "" {
+		source = "none"
+	}
+	m.completions.WithLabelValues(source, outcome).Observe(d.Seconds())
+}
+
+// Action records one resolved code action (lsp.Observer).
+func (m *Metrics) Action(action, outcome string, d time.Duration) {
+	m.actions.WithLabelValues(action, outcome).Observe(d.Seconds())
+}
+
+// knownMethods bounds the method label: anything else a client sends counts as "other".
+var knownMethods = map[string]bool{"initialize": true, "shutdown": true, "textDocument/completion": true,
+	"textDocument/inlineCompletion": true, "textDocument/codeAction": true, "codeAction/resolve": true,
+	"workspace/executeCommand": true, "mimi/stats": true}
+
+func boundedMethod(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// cacheCollector exports the caches' counters as they are at scrape time.
+type cacheCollector struct {
+	caches CacheSource
+}
+
+var (
+	cacheLookups = prometheus.NewDesc("mimi_cache_lookups_total", "Cache lookups by kind and result (hit, miss), all tiers together.",
+		[]string{"kind", "result"}, nil)
+	cacheTierLookups = prometheus.NewDesc("mimi_cache_tier_lookups_total", "Cache lookups by tier (memory, redis), kind and result.",
+		[]string{"tier", "kind", "result"}, nil)
+	cacheProblems = prometheus.NewDesc("mimi_cache_tier_problems_total", "Shared-tier lookups without a verdict, by reason (error, skipped, corrupt, unverified).",
+		[]string{"tier", "reason"}, nil)
+	cacheKeys  = prometheus.NewDesc("mimi_cache_keys", "Keys held by the memory tier.", nil, nil)
+	cacheBytes = prometheus.NewDesc("mimi_cache_bytes", "Bytes held by the memory tier.", nil, nil)
+	breakerUp  = prometheus.NewDesc("mimi_cache_breaker_open", "1 while the shared tier's circuit breaker is open (or half-open), else 0.",
+		[]string{"tier"}, nil)
+)
+
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{cacheLookups, cacheTierLookups, cacheProblems, cacheKeys, cacheBytes, breakerUp} {
+		ch <- d
+	}
+}
+
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	kinds := map[cache.Kind][2]float64{}
+	tiers := map[string]map[cache.Kind][2]float64{}
+	problems := map[[2]string]float64{}
+	breakers := map[string]float64{}
+	var keys, bytes float64
+	for _, s := range c.caches() {
+		for k, v := range s.Kinds {
+			a := kinds[k]
+			kinds[k] = [2]float64{a[0] + float64(v.Hits), a[1] + float64(v.Misses)}
+		}
+		for name, ts := range s.Tiers {
+			if tiers[name] == nil {
+				tiers[name] = map[cache.Kind][2]float64{}
+			}
+			for k, v := range ts.Kinds {
+				a := tiers[name][k]
+				tiers[name][k] = [2]float64{a[0] + float64(v.Hits), a[1] + float64(v.Misses)}
+			}
+			for reason, n := range map[string]uint64{"error": ts.Errors, "skipped": ts.Skipped, "corrupt": ts.Corrupt, "unverified": ts.Unverified} {
+				problems[[2]string{name, reason}] += float64(n)
+			}
+			if ts.Breaker != "" {
+				if ts.Breaker != "closed" {
+					breakers[name] = 1
+				} else if _, ok := breakers[name]; !ok {
+					breakers[name] = 0
+				}
+			}
+		}
+		if m, ok := s.Tiers[cache.TierMemory]; ok {
+			keys += float64(m.Keys)
+			bytes += float64(m.Bytes)
+		}
+	}
+	for k, v := range kinds {
+		ch <- prometheus.MustNewConstMetric(cacheLookups, prometheus.CounterValue, v[0], string(k), "hit")
+		ch <- prometheus.MustNewConstMetric(cacheLookups, prometheus.CounterValue, v[1], string(k), "miss")
+	}
+	for name, ks := range tiers {
+		for k, v := range ks {
+			ch <- prometheus.MustNewConstMetric(cacheTierLookups, prometheus.CounterValue, v[0], name, string(k), "hit")
+			ch <- prometheus.MustNewConstMetric(cacheTierLookups, prometheus.CounterValue, v[1], name, string(k), "miss")
+		}
+	}
+	for key, n := range problems {
+		ch <- prometheus.MustNewConstMetric(cacheProblems, prometheus.CounterValue, n, key[0], key[1])
+	}
+	for name, v := range breakers {
+		ch <- prometheus.MustNewConstMetric(breakerUp, prometheus.GaugeValue, v, name)
+	}
+	ch <- prometheus.MustNewConstMetric(cacheKeys, prometheus.GaugeValue, keys)
+	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, bytes)
+}

@@ -1,0 +1,141 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/mimi-lsp/mimi-lsp/cache"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newCache(t *testing.T) *cache.Tiered {
+	t.Helper()
+	tier := cache.NewTiered(cache.NewMemory(1<<20, cache.TTLs{cache.KindCompletion: time.Hour}), nil, nil)
+	ctx := context.Background()
+	if err := tier.Set(ctx, cache.KindCompletion, "k1", []byte("a + b")); err != nil {
+		t.Fatal(err)
+	}
+	tier.GetTier(ctx, cache.KindCompletion, "k1")   // hit
+	tier.GetTier(ctx, cache.KindCompletion, "nope") // miss
+	return tier
+}
+
+func get(t *testing.T, url string, hdr ...string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return do(t, req, hdr...)
+}
+
+func do(t *testing.T, req *http.Request, hdr ...string) (int, string, http.Header) {
+	t.Helper()
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// TestSidecar: /metrics carries the server's instruments and the cache's counters (read at
+// scrape time), /healthz answers, the cache API has the seed's fields, wrong methods get 405
+// with Allow, and clearing is for this machine only and never from a web page.
+func TestSidecar(t *testing.T) {
+	tier := newCache(t)
+	m := New(func() []cache.Stats { return []cache.Stats{tier.Stats()} })
+	m.Completion("memory", "answered", 3*time.Millisecond)
+	m.Request("textDocument/completion", 4*time.Millisecond, "ok")
+	m.Request("$/some/custom", time.Millisecond, "ok")
+	s, err := Serve(m, ServerConfig{Addr: "127.0.0.1:0", Cache: tier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	base := "http://" + s.Addr
+
+	code, body, _ := get(t, base+"/metrics")
+	for _, want := range []string{
+		`mimi_completion_duration_seconds_count{outcome="answered",source="memory"} 1`,
+		`mimi_lsp_request_duration_seconds_count{method="textDocument/completion",outcome="ok"} 1`,
+		`mimi_lsp_request_duration_seconds_count{method="other",outcome="ok"} 1`,
+		`mimi_cache_lookups_total{kind="completion",result="hit"} 1`,
+		`mimi_cache_lookups_total{kind="completion",result="miss"} 1`,
+		`mimi_cache_keys 1`,
+		`go_goroutines`, `process_cpu_seconds_total`,
+	} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Fatalf("/metrics (%d) lacks %q:\n%s", code, want, body)
+		}
+	}
+	if code, body, _ := get(t, base+"/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Fatalf("/healthz %d %q", code, body)
+	}
+	code, body, _ = get(t, base+"/api/cache/stats")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(body), &st); err != nil || code != 200 {
+		t.Fatalf("/api/cache/stats %d %s", code, body)
+	}
+	if st["hits"] != float64(1) || st["misses"] != float64(1) || st["hitRate"] != 0.5 || st["keys"] != float64(1) {
+		t.Fatalf("cache stats %v", st)
+	}
+	if code, _, h := get(t, base+"/api/cache/clear"); code != http.StatusMethodNotAllowed || h.Get("Allow") != "POST" {
+		t.Fatalf("GET clear: %d, Allow %q", code, h.Get("Allow"))
+	}
+	post := func(hdr ...string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/cache/clear", nil)
+		code, body, _ := do(t, req, hdr...)
+		return code, body
+	}
+	if code, _ := post("Origin", "https://evil.example"); code != http.StatusForbidden {
+		t.Fatalf("clear from a web page: %d", code)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/cache/clear?all=1", nil)
+	if code, _, _ := do(t, req); code != http.StatusBadRequest {
+		t.Fatalf("clear with a query: %d", code)
+	}
+	if code, body := post(); code != 200 || !strings.Contains(body, `"deleted": 0`) || tier.Stats().Keys != 0 {
+		t.Fatalf("clear: %d %s (keys %d)", code, body, tier.Stats().Keys)
+	}
+}
+
+// TestSidecarTokenAndBusyPort: with a token, clearing needs it; a second server on a taken port
+// gets a free one.
+func TestSidecarTokenAndBusyPort(t *testing.T) {
+	tier := newCache(t)
+	m := New(nil)
+	a, err := Serve(m, ServerConfig{Addr: "127.0.0.1:0", Cache: tier, Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Serve(New(nil), ServerConfig{Addr: a.Addr, Cache: tier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Addr == a.Addr {
+		t.Fatal("two sidecars on one port")
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+a.Addr+"/api/cache/clear", nil)
+	if code, _, _ := do(t, req); code != http.StatusUnauthorized {
+		t.Fatalf("clear without the token: %d", code)
+	}
+	req, _ = http.NewRequest(http.MethodPost, "http://"+a.Addr+"/api/cache/clear", nil)
+	if code, _, _ := do(t, req, "Authorization", "Bearer s3cret"); code != 200 {
+		t.Fatalf("clear with the token: %d", code)
+	}
+	if s, err := Serve(m, ServerConfig{Addr: "off"}); s != nil || err != nil {
+		t.Fatalf("off: %v %v", s, err)
+	}
+}
