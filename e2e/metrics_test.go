@@ -53,6 +53,9 @@ func TestMetricsSidecar(t *testing.T) {
 		`mimi_completion_duration_seconds_count{outcome="answered",source="model"} 1`,
 		`mimi_lsp_request_duration_seconds_count{method="textDocument/completion",outcome="ok"} 1`,
 		`mimi_cache_lookups_total{kind="completion",result="miss"}`,
+		`mimi_model_call_duration_seconds_count{model="qwen2.5-coder:1.5b",outcome="ok",task="completion"} 1`,
+		`mimi_model_first_token_seconds_count{model="qwen2.5-coder:1.5b",task="completion"} 1`,
+		`mimi_model_tokens_total{model="qwen2.5-coder:1.5b",task="completion",type="eval"}`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, m)

@@ -23,7 +23,19 @@ type Metrics struct {
 	requests    *prometheus.HistogramVec // method, outcome
 	completions *prometheus.HistogramVec // source, outcome
 	actions     *prometheus.HistogramVec // action, outcome
+	modelCalls  *prometheus.HistogramVec // model, task, outcome
+	firstToken  *prometheus.HistogramVec // model, task
+	tokens      *prometheus.CounterVec   // model, task, type
 }
+
+// Load is one model's calls running and waiting in the scheduler.
+type Load struct {
+	Model            string
+	Running, Waiting int
+}
+
+// LoadSource gives the schedulers' queues at scrape time.
+type LoadSource func() []Load
 
 // CacheSource gives the cache statistics to export at scrape time (the same numbers mimi/stats
 // and the JSON API read: no second set of counters).
@@ -31,7 +43,7 @@ type CacheSource func() []cache.Stats
 
 // New builds the registry with the Go runtime and process collectors, the server's instruments
 // and a collector over the caches.
-func New(caches CacheSource) *Metrics {
+func New(caches CacheSource, loads LoadSource) *Metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &Metrics{
@@ -50,11 +62,66 @@ func New(caches CacheSource) *Metrics {
 			Buckets: latencyBuckets,
 		}, []string{"action", "outcome"}),
 	}
-	reg.MustRegister(m.requests, m.completions, m.actions)
+	m.modelCalls = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mimi_model_call_duration_seconds", Help: "Ollama calls that ran, by model, task (completion, action, embed) and outcome (ok, cancelled, or the error kind).",
+		Buckets: latencyBuckets,
+	}, []string{"model", "task", "outcome"})
+	m.firstToken = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mimi_model_first_token_seconds", Help: "Time from a call's start to its first piece of text, by model and task.",
+		Buckets: latencyBuckets,
+	}, []string{"model", "task"})
+	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mimi_model_tokens_total", Help: "Tokens Ollama evaluated, by model, task and type (prompt, eval).",
+	}, []string{"model", "task", "type"})
+	reg.MustRegister(m.requests, m.completions, m.actions, m.modelCalls, m.firstToken, m.tokens)
 	if caches != nil {
 		reg.MustRegister(&cacheCollector{caches: caches})
 	}
+	if loads != nil {
+		reg.MustRegister(&loadCollector{loads: loads})
+	}
 	return m
+}
+
+// ModelCall records one Ollama call (model.CallObserver).
+func (m *Metrics) ModelCall(model, task, outcome string, d, firstToken time.Duration, promptTokens, evalTokens int) {
+	m.modelCalls.WithLabelValues(model, task, outcome).Observe(d.Seconds())
+	if firstToken > 0 {
+		m.firstToken.WithLabelValues(model, task).Observe(firstToken.Seconds())
+	}
+	if promptTokens > 0 {
+		m.tokens.WithLabelValues(model, task, "prompt").Add(float64(promptTokens))
+	}
+	if evalTokens > 0 {
+		m.tokens.WithLabelValues(model, task, "eval").Add(float64(evalTokens))
+	}
+}
+
+var (
+	callsRunning = prometheus.NewDesc("mimi_model_calls_running", "Ollama calls running per model.", []string{"model"}, nil)
+	callsWaiting = prometheus.NewDesc("mimi_model_calls_waiting", "Ollama calls waiting in the scheduler's queue per model.", []string{"model"}, nil)
+)
+
+// loadCollector exports the schedulers' queues as they are at scrape time.
+type loadCollector struct {
+	loads LoadSource
+}
+
+func (c *loadCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- callsRunning
+	ch <- callsWaiting
+}
+
+func (c *loadCollector) Collect(ch chan<- prometheus.Metric) {
+	sum := map[string][2]int{}
+	for _, l := range c.loads() {
+		a := sum[l.Model]
+		sum[l.Model] = [2]int{a[0] + l.Running, a[1] + l.Waiting}
+	}
+	for m, v := range sum {
+		ch <- prometheus.MustNewConstMetric(callsRunning, prometheus.GaugeValue, float64(v[0]), m)
+		ch <- prometheus.MustNewConstMetric(callsWaiting, prometheus.GaugeValue, float64(v[1]), m)
+	}
 }
 
 // Request records one LSP request's reply (lsp.Observer).

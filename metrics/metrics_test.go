@@ -53,7 +53,8 @@ func do(t *testing.T, req *http.Request, hdr ...string) (int, string, http.Heade
 // with Allow, and clearing is for this machine only and never from a web page.
 func TestSidecar(t *testing.T) {
 	tier := newCache(t)
-	m := New(func() []cache.Stats { return []cache.Stats{tier.Stats()} })
+	m := New(func() []cache.Stats { return []cache.Stats{tier.Stats()} }, func() []Load { return []Load{{Model: "qwen2.5-coder:1.5b", Running: 1, Waiting: 2}} })
+	m.ModelCall("qwen2.5-coder:1.5b", "completion", "ok", 200*time.Millisecond, 80*time.Millisecond, 300, 7)
 	m.Completion("memory", "answered", 3*time.Millisecond)
 	m.Request("textDocument/completion", 4*time.Millisecond, "ok")
 	m.Request("$/some/custom", time.Millisecond, "ok")
@@ -72,6 +73,10 @@ func TestSidecar(t *testing.T) {
 		`mimi_cache_lookups_total{kind="completion",result="hit"} 1`,
 		`mimi_cache_lookups_total{kind="completion",result="miss"} 1`,
 		`mimi_cache_keys 1`,
+		`mimi_model_call_duration_seconds_count{model="qwen2.5-coder:1.5b",outcome="ok",task="completion"} 1`,
+		`mimi_model_first_token_seconds_count{model="qwen2.5-coder:1.5b",task="completion"} 1`,
+		`mimi_model_tokens_total{model="qwen2.5-coder:1.5b",task="completion",type="prompt"} 300`,
+		`mimi_model_calls_waiting{model="qwen2.5-coder:1.5b"} 2`,
 		`go_goroutines`, `process_cpu_seconds_total`,
 	} {
 		if code != 200 || !strings.Contains(body, want) {
@@ -113,13 +118,13 @@ func TestSidecar(t *testing.T) {
 // gets a free one.
 func TestSidecarTokenAndBusyPort(t *testing.T) {
 	tier := newCache(t)
-	m := New(nil)
+	m := New(nil, nil)
 	a, err := Serve(m, ServerConfig{Addr: "127.0.0.1:0", Cache: tier, Token: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := Serve(New(nil), ServerConfig{Addr: a.Addr, Cache: tier})
+	b, err := Serve(New(nil, nil), ServerConfig{Addr: a.Addr, Cache: tier})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,7 @@ func (c *Client) Chat(ctx context.Context, req ChatRequest, onChunk func(chunk, 
 		if resp.Done {
 			g.DoneReason = resp.DoneReason
 			g.EvalCount = resp.EvalCount
+			g.PromptCount = resp.PromptEvalCount
 		}
 		return nil
 	})
@@ -90,7 +91,13 @@ func (s *Scheduler) Chat(ctx context.Context, call *Call, req ChatRequest, onChu
 		return Generation{}, err
 	}
 	defer done()
-	return ch.Chat(cctx, req, onChunk)
+	o := s.observe(req.Model, call.Task())
+	g, err := ch.Chat(cctx, req, func(chunk, soFar string, thinking bool) bool {
+		o.chunk()
+		return onChunk == nil || onChunk(chunk, soFar, thinking)
+	})
+	o.done(cctx, err, g.PromptCount, g.EvalCount)
+	return g, err
 }
 
 // Capabilities asks the backend for a model's capabilities (outside the queues: it is a

@@ -88,7 +88,10 @@ type Generation struct {
 	Text       string
 	DoneReason string // "stop", "length", or "client" when onChunk stopped it early
 	EvalCount  int
-	Duration   time.Duration
+	// PromptCount is the prompt's tokens Ollama evaluated (fewer than the prompt's when its
+	// KV cache held a common prefix).
+	PromptCount int
+	Duration    time.Duration
 }
 
 // Client talks to one Ollama server.
@@ -166,6 +169,7 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest, onChunk func
 		if resp.Done {
 			g.DoneReason = resp.DoneReason
 			g.EvalCount = resp.EvalCount
+			g.PromptCount = resp.PromptEvalCount
 		}
 		return nil
 	})

@@ -38,6 +38,7 @@ type Scheduler struct {
 	seq                uint64
 	completionsStarted uint64 // completions admitted so far (embedding batches count them)
 	models             map[string]*queue
+	observer           CallObserver
 }
 
 // queue is one model's calls: those running and those waiting, best first.
@@ -126,7 +127,13 @@ func (s *Scheduler) Generate(ctx context.Context, call *Call, req GenerateReques
 		return Generation{}, err
 	}
 	defer done()
-	return s.b.Generate(cctx, req, onChunk)
+	o := s.observe(req.Model, call.Task())
+	g, err := s.b.Generate(cctx, req, func(chunk, soFar string) bool {
+		o.chunk()
+		return onChunk == nil || onChunk(chunk, soFar)
+	})
+	o.done(cctx, err, g.PromptCount, g.EvalCount)
+	return g, err
 }
 
 // Embed embeds one batch at the lowest priority. Each batch is admitted on its own, so an
@@ -137,7 +144,10 @@ func (s *Scheduler) Embed(ctx context.Context, modelName string, inputs []string
 		return nil, err
 	}
 	defer done()
-	return s.b.Embed(cctx, modelName, inputs, keepAlive)
+	o := s.observe(modelName, TaskEmbed)
+	vs, err := s.b.Embed(cctx, modelName, inputs, keepAlive)
+	o.done(cctx, err, 0, 0)
+	return vs, err
 }
 
 // admit waits for a slot of modelName. It returns the context to run the call with (cancelled

@@ -61,12 +61,29 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 	}
 	w := &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
 		schedulers: map[string]*schedRef{}, indexers: map[string]*rootIndex{}}
-	w.metrics = metrics.New(w.cacheStats)
+	w.metrics = metrics.New(w.cacheStats, w.schedulerLoads)
 	return w
 }
 
 // Metrics is the process's registry (the sidecar serves it; sessions record into it).
 func (w *Wiring) Metrics() *metrics.Metrics { return w.metrics }
+
+// schedulerLoads snapshots every scheduler's queues.
+func (w *Wiring) schedulerLoads() []metrics.Load {
+	w.mu.Lock()
+	scheds := make([]*model.Scheduler, 0, len(w.schedulers))
+	for _, r := range w.schedulers {
+		scheds = append(scheds, r.v)
+	}
+	w.mu.Unlock()
+	var out []metrics.Load
+	for _, s := range scheds {
+		for m, l := range s.Loads() {
+			out = append(out, metrics.Load{Model: m, Running: l.Running, Waiting: l.Waiting})
+		}
+	}
+	return out
+}
 
 // cacheStats snapshots every tier of the process (they share the memory tier, whose counters
 // are reported once).
@@ -194,6 +211,7 @@ func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
 		return nil, err
 	}
 	r := &schedRef{key: host, v: model.NewScheduler(client, cfg.NumParallel, w.log)}
+	r.v.SetObserver(w.metrics)
 	w.schedulers[host] = r
 	return r, nil
 }
