@@ -65,6 +65,14 @@ func TestMetricsSidecar(t *testing.T) {
 		t.Fatalf("/api/cache/stats:\n%s", st)
 	}
 
+	if av := get(base + "/api/models/available"); !strings.Contains(av, `"reachable": true`) ||
+		strings.Count(av, `"available": true`) != 3 {
+		t.Fatalf("/api/models/available (the tiny models under the three default names):\n%s", av)
+	}
+	if ms := get(base + "/api/models/stats"); !strings.Contains(ms, `"qwen2.5-coder:1.5b"`) || !strings.Contains(ms, `"p95Seconds"`) || !strings.Contains(ms, `"loaded"`) {
+		t.Fatalf("/api/models/stats:\n%s", ms)
+	}
+
 	// A second process asking for the first one's port gets another.
 	port := strings.TrimPrefix(base, "http://")
 	_, _, stderr2 := startServer(t, ol.URL, "MIMI_METRICS_ADDR="+port)

@@ -144,3 +144,48 @@ func TestSidecarTokenAndBusyPort(t *testing.T) {
 		t.Fatalf("off: %v %v", s, err)
 	}
 }
+
+type fakeModels struct{}
+
+func (fakeModels) Routes(context.Context) (Ollama, []Route) {
+	return Ollama{Host: "http://127.0.0.1:11434", Reachable: true},
+		[]Route{{Task: "completion", Model: "qwen2.5-coder:1.5b", Available: true}, {Task: "action", Model: "qwen3-coder:30b", Detail: "not pulled", Fix: "ollama pull qwen3-coder:30b"}}
+}
+
+func (fakeModels) Running(context.Context) ([]RunningModel, error) {
+	return []RunningModel{{Name: "qwen2.5-coder:1.5b", Size: 1 << 30, SizeVRAM: 1 << 30}}, nil
+}
+
+// TestModelsEndpoints: routes with availability and the fix, loaded models, and this process's
+// call counts with quantiles from the histogram.
+func TestModelsEndpoints(t *testing.T) {
+	m := New(nil, nil)
+	for i := range 100 {
+		m.ModelCall("qwen2.5-coder:1.5b", "completion", "ok", time.Duration(i+1)*time.Millisecond, 0, 0, 0)
+	}
+	s, err := Serve(m, ServerConfig{Addr: "127.0.0.1:0", Models: fakeModels{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	code, body, _ := get(t, "http://"+s.Addr+"/api/models/available")
+	var av struct {
+		Ollama Ollama  `json:"ollama"`
+		Models []Route `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(body), &av); err != nil || code != 200 || !av.Ollama.Reachable || len(av.Models) != 2 || av.Models[1].Fix != "ollama pull qwen3-coder:30b" {
+		t.Fatalf("available %d %s", code, body)
+	}
+	code, body, _ = get(t, "http://"+s.Addr+"/api/models/stats")
+	var st struct {
+		Calls  map[string]CallStats `json:"calls"`
+		Loaded []RunningModel       `json:"loaded"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil || code != 200 || len(st.Loaded) != 1 {
+		t.Fatalf("stats %d %s", code, body)
+	}
+	c := st.Calls["qwen2.5-coder:1.5b"]
+	if c.Calls != 100 || c.P50 < 0.025 || c.P50 > 0.1 || c.P99 < c.P50 || c.P99 > 0.1 {
+		t.Fatalf("call stats %+v (100 calls of 1..100 ms)", c)
+	}
+}

@@ -31,9 +31,10 @@ type ServerConfig struct {
 	Addr string
 	// Token, when set, is required (Authorization: Bearer) by the endpoints that change
 	// something; without it they answer loopback clients only.
-	Token string
-	Cache CacheAPI
-	Log   *slog.Logger
+	Token  string
+	Cache  CacheAPI
+	Models ModelsAPI
+	Log    *slog.Logger
 }
 
 // Sidecar is a running sidecar server.
@@ -71,7 +72,7 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 		return nil, fmt.Errorf("metrics: listen on %s: %w", cfg.Addr, err)
 	}
 	mux := http.NewServeMux()
-	h := &handlers{cfg: cfg}
+	h := &handlers{cfg: cfg, m: m}
 	mux.Handle("/metrics", only(http.MethodGet, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	mux.Handle("/healthz", only(http.MethodGet, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -79,6 +80,8 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 	})))
 	mux.Handle("/api/cache/stats", only(http.MethodGet, http.HandlerFunc(h.cacheStats)))
 	mux.Handle("/api/cache/clear", only(http.MethodPost, h.guard(http.HandlerFunc(h.cacheClear))))
+	mux.Handle("/api/models/available", only(http.MethodGet, http.HandlerFunc(h.modelsAvailable)))
+	mux.Handle("/api/models/stats", only(http.MethodGet, http.HandlerFunc(h.modelsStats)))
 	s := &Sidecar{Addr: l.Addr().String(), done: make(chan struct{}), srv: &http.Server{
 		Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
@@ -107,6 +110,7 @@ func only(method string, h http.Handler) http.Handler {
 
 type handlers struct {
 	cfg ServerConfig
+	m   *Metrics
 }
 
 // guard admits a request that changes something: with a token configured, only with it; else

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Check is one line of a doctor report.
@@ -11,6 +12,8 @@ type Check struct {
 	OK     bool
 	Detail string
 	Fix    string // exact command or step when !OK
+	Task   Task   // the task a model check is for ("" for the server check)
+	Model  string
 }
 
 // Doctor checks that Ollama answers and that every routed model is present with the
@@ -25,7 +28,7 @@ func (c *Client) Doctor(ctx context.Context, r Router) []Check {
 	out = append(out, Check{Name: "ollama reachable", OK: true, Detail: fmt.Sprintf("%s, version %s", c.host, v)})
 	for _, t := range []Task{TaskCompletion, TaskAction, TaskEmbed} {
 		name := r.ModelFor(t)
-		ck := Check{Name: fmt.Sprintf("%s model %s", t, name)}
+		ck := Check{Name: fmt.Sprintf("%s model %s", t, name), Task: t, Model: name}
 		caps, err := c.Capabilities(ctx, name)
 		switch {
 		case KindOf(err) == KindModelMissing:
@@ -44,4 +47,26 @@ func (c *Client) Doctor(ctx context.Context, r Router) []Check {
 		out = append(out, ck)
 	}
 	return out
+}
+
+// Running is one model loaded in Ollama (/api/ps).
+type Running struct {
+	Name          string    `json:"name"`
+	Size          int64     `json:"size"`
+	SizeVRAM      int64     `json:"sizeVram"`
+	ContextLength int       `json:"contextLength"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+}
+
+// Running lists the models Ollama has loaded.
+func (c *Client) Running(ctx context.Context) ([]Running, error) {
+	resp, err := c.api.ListRunning(ctx)
+	if err != nil {
+		return nil, classify(ctx, err, "", c.host)
+	}
+	out := make([]Running, 0, len(resp.Models))
+	for _, m := range resp.Models {
+		out = append(out, Running{Name: m.Name, Size: m.Size, SizeVRAM: m.SizeVRAM, ContextLength: m.ContextLength, ExpiresAt: m.ExpiresAt})
+	}
+	return out, nil
 }

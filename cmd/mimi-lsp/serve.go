@@ -130,7 +130,8 @@ func startSidecar(w *wiring.Wiring, cfg config.Config, log *slog.Logger) *metric
 	if tier != nil {
 		api = tier
 	}
-	sc, err := metrics.Serve(w.Metrics(), metrics.ServerConfig{Addr: cfg.MetricsAddr, Token: cfg.MetricsToken, Cache: api, Log: log})
+	sc, err := metrics.Serve(w.Metrics(), metrics.ServerConfig{Addr: cfg.MetricsAddr, Token: cfg.MetricsToken, Cache: api,
+		Models: w.ModelsAPI(cfg), Log: log})
 	if err != nil {
 		log.Warn("metrics sidecar not started", "err", err)
 		return nil
