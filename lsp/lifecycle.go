@@ -201,7 +201,7 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 // the server sends code (Ollama, Redis), what it shares them under, and the process-wide
 // resources every session uses (each Redis setting makes a new client).
 var lockedKeys = []string{"ollamaHost", "connectTimeout", "redisURL", "redisNamespace", "redisTimeout",
-	"redisConnectTimeout", "cacheSecret", "numParallel", "metricsAddr", "metricsToken"}
+	"redisConnectTimeout", "cacheSecret", "numParallel", "metricsAddr", "metricsToken", "metricsTargetsDir"}
 
 // lockEndpoints undoes client changes to lockedKeys when the session comes over an
 // unauthenticated socket (Options.LockEndpoints), and says so once.

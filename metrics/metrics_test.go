@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +189,30 @@ func TestModelsEndpoints(t *testing.T) {
 	c := st.Calls["qwen2.5-coder:1.5b"]
 	if c.Calls != 100 || c.P50 < 0.025 || c.P50 > 0.1 || c.P99 < c.P50 || c.P99 > 0.1 {
 		t.Fatalf("call stats %+v (100 calls of 1..100 ms)", c)
+	}
+}
+
+// TestTargets: a target file names the sidecar (loopback for an unspecified address), is
+// listed, removed by its remove function, and files of dead processes are pruned.
+func TestTargets(t *testing.T) {
+	dir := t.TempDir()
+	dead := filepath.Join(dir, "mimi-lsp-999999999.json")
+	if err := os.WriteFile(dead, []byte(`[{"targets":["127.0.0.1:1"],"labels":{}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	remove, err := WriteTarget(dir, "0.0.0.0:9464")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatal("a dead process's target file was not pruned")
+	}
+	ts := Targets(dir)
+	if len(ts) != 1 || ts[0].Addr != "127.0.0.1:9464" || ts[0].PID != os.Getpid() {
+		t.Fatalf("targets %+v", ts)
+	}
+	remove()
+	if ts := Targets(dir); len(ts) != 0 {
+		t.Fatalf("after remove: %+v", ts)
 	}
 }

@@ -15,6 +15,7 @@ need=()
 if [[ $mode == all ]]; then
   command -v nvim >/dev/null || need+=(neovim)
   command -v redis-server >/dev/null || need+=(redis-server)
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
 fi
 [[ -f /usr/include/nlohmann/json.hpp ]] || need+=(nlohmann-json3-dev)
 [[ -f /usr/include/stb/stb_image.h ]] || need+=(libstb-dev)
@@ -31,6 +32,7 @@ if ((${#need[@]})); then
         case $p in
           neovim) echo "  → SKIPPED: the headless Neovim e2e test" ;;
           redis-server) echo "  → SKIPPED: every real-Redis test (cache tier, Cluster, TLS, e2e sharing)" ;;
+          prometheus) echo "  → SKIPPED: the real-Prometheus scrape test and promtool checks" ;;
           nlohmann-json3-dev|libstb-dev) echo "  → SKIPPED: every real-Ollama test ($p is needed to build Ollama)" ;;
         esac
       done

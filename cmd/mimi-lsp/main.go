@@ -80,6 +80,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return searchCmd(ctx, cfg, fs.Args(), stdout, stderr, log)
 	case "action":
 		return actionCmd(ctx, cfg, fs.Args(), stdout, stderr, log)
+	case "status":
+		return statusCmd(ctx, cfg, stdout, stderr)
 	case "config":
 		fmt.Fprint(stdout, config.Reference())
 		return 0
@@ -87,7 +89,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "mimi-lsp %s\n", versionString())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, action, doctor, index, search, cache, config, version)\n", cmd)
+		fmt.Fprintf(stderr, "mimi-lsp: unknown command %q (serve, complete, action, status, doctor, index, search, cache, config, version)\n", cmd)
 		return 2
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,13 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 	defer w.Close(time.Second)
 	if sc := startSidecar(w, cfg, log); sc != nil {
 		defer sc.Close()
+		if dir := targetsDir(cfg); dir != "" {
+			if remove, err := metrics.WriteTarget(dir, sc.Addr); err != nil {
+				log.Warn("metrics: no Prometheus target file", "dir", dir, "err", err)
+			} else {
+				defer remove()
+			}
+		}
 	}
 	if listen == "" {
 		s, err := lsp.New(w.ServerOptions(cfg, versionString()))
@@ -137,4 +146,19 @@ func startSidecar(w *wiring.Wiring, cfg config.Config, log *slog.Logger) *metric
 		return nil
 	}
 	return sc
+}
+
+// targetsDir is where the Prometheus file_sd target files go ("" for none).
+func targetsDir(cfg config.Config) string {
+	switch cfg.MetricsTargetsDir {
+	case "off":
+		return ""
+	case "":
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(base, "mimi-lsp", "targets")
+	}
+	return cfg.MetricsTargetsDir
 }
