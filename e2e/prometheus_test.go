@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
 	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
 )
 
@@ -140,5 +141,46 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 			t.Fatalf("both servers not up in Prometheus: %s\n%s", query(`up{job="mimi-lsp"}`), plog.String())
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+
+	// The dashboard's core panels (latency by source, answers by source, hit rate by tier,
+	// model calls, model latency, tokens) return data from this Prometheus.
+	b, err = os.ReadFile("../monitoring/grafana/dashboards/mimi-lsp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil || len(dash.Panels) < 6 {
+		t.Fatalf("dashboard: %v", err)
+	}
+	// More completions while Prometheus scrapes, so rates and quantiles have something to show.
+	for i := range 3 {
+		_ = c.DidChange(addURI, 2+i, lsptest.Change{StartLine: 3, StartChar: 8 + i, EndLine: 3, EndChar: 8 + i, Text: "x"})
+		_ = completeAt(t, ctx, c, addURI, 3, 9+i)
+		_ = completeAt(t, ctx, c, addURI, 3, 9+i) // the same again: a cache hit
+		time.Sleep(1200 * time.Millisecond)       // a scrape in between (interval 1 s)
+	}
+	for _, p := range dash.Panels[:6] {
+		expr := p.Targets[0].Expr
+		for {
+			var v struct {
+				Value [2]any `json:"value"`
+			}
+			if r := query(expr); len(r) > 0 && json.Unmarshal(r[0], &v) == nil {
+				if s, _ := v.Value[1].(string); s != "" && s != "NaN" && s != "0" {
+					t.Logf("panel %q: %s", p.Title, r[0])
+					break
+				}
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("panel %q has no data: %s → %s", p.Title, expr, query(expr))
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
 	}
 }
