@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +45,58 @@ func TestComposePublishesOnLoopbackWithARedisPassword(t *testing.T) {
 	}
 	if pw := redis.Environment["REDIS_PASSWORD"]; !strings.Contains(pw, ":?") {
 		t.Errorf("REDIS_PASSWORD = %q: compose must refuse to start without it (${REDIS_PASSWORD:?…})", pw)
+	}
+}
+
+// TestComposeMonitoringStack: Prometheus runs the project's config with the targets directory
+// mounted; Grafana gets its admin password from the environment (never a default), its
+// provisioning and the dashboard; every mounted file exists; Ollama comes in a cpu and a gpu
+// profile, both reachable as "ollama".
+func TestComposeMonitoringStack(t *testing.T) {
+	b, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Services map[string]struct {
+			Profiles    []string          `yaml:"profiles"`
+			Volumes     []string          `yaml:"volumes"`
+			Environment map[string]string `yaml:"environment"`
+			Networks    map[string]struct {
+				Aliases []string `yaml:"aliases"`
+			} `yaml:"networks"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	mounts := func(svc string) string { return strings.Join(f.Services[svc].Volumes, "\n") }
+	if m := mounts("prometheus"); !strings.Contains(m, "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml") ||
+		!strings.Contains(m, ":/etc/prometheus/mimi-targets") {
+		t.Errorf("prometheus volumes:\n%s", m)
+	}
+	g := f.Services["grafana"]
+	if pw := g.Environment["GF_SECURITY_ADMIN_PASSWORD"]; !strings.HasPrefix(pw, "${GRAFANA_ADMIN_PASSWORD:?") {
+		t.Errorf("grafana admin password %q: must come from the environment, required", pw)
+	}
+	for _, v := range g.Volumes {
+		if src, _, ok := strings.Cut(v, ":"); ok && strings.HasPrefix(src, "./") {
+			if _, err := os.Stat(filepath.Join("../..", src)); err != nil {
+				t.Errorf("grafana mounts %s, which does not exist", src)
+			}
+		}
+	}
+	if !strings.Contains(mounts("grafana"), "./monitoring/grafana/dashboards:/var/lib/grafana/dashboards") {
+		t.Errorf("grafana volumes:\n%s", mounts("grafana"))
+	}
+	if p := f.Services["ollama"].Profiles; len(p) != 1 || p[0] != "cpu" {
+		t.Errorf("ollama profiles %v", p)
+	}
+	if a := f.Services["ollama-gpu"].Networks["default"].Aliases; len(a) != 1 || a[0] != "ollama" {
+		t.Errorf("ollama-gpu is not reachable as ollama: %v", a)
+	}
+	env, err := os.ReadFile("../../.env.example")
+	if err != nil || !strings.Contains(string(env), "GRAFANA_ADMIN_PASSWORD=\n") || !strings.Contains(string(env), "COMPOSE_PROFILES=cpu") {
+		t.Errorf(".env.example: %v\n%s", err, env)
 	}
 }
