@@ -26,7 +26,17 @@ type Metrics struct {
 	modelCalls  *prometheus.HistogramVec // model, task, outcome
 	firstToken  *prometheus.HistogramVec // model, task
 	tokens      *prometheus.CounterVec   // model, task, type
+	indexDone   prometheus.Gauge
+	indexTotal  prometheus.Gauge
 }
+
+// IndexSize is one workspace index's size.
+type IndexSize struct {
+	Files, Chunks int
+}
+
+// IndexSource gives the process's workspace indexes at scrape time.
+type IndexSource func() []IndexSize
 
 // Load is one model's calls running and waiting in the scheduler.
 type Load struct {
@@ -43,7 +53,7 @@ type CacheSource func() []cache.Stats
 
 // New builds the registry with the Go runtime and process collectors, the server's instruments
 // and a collector over the caches.
-func New(caches CacheSource, loads LoadSource) *Metrics {
+func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &Metrics{
@@ -73,7 +83,14 @@ func New(caches CacheSource, loads LoadSource) *Metrics {
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mimi_model_tokens_total", Help: "Tokens Ollama evaluated, by model, task and type (prompt, eval).",
 	}, []string{"model", "task", "type"})
-	reg.MustRegister(m.requests, m.completions, m.actions, m.modelCalls, m.firstToken, m.tokens)
+	m.indexDone = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mimi_index_files_done", Help: "Files the running (or last) indexing has done."})
+	m.indexTotal = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mimi_index_files_to_do", Help: "Files the running (or last) indexing walks."})
+	reg.MustRegister(m.requests, m.completions, m.actions, m.modelCalls, m.firstToken, m.tokens, m.indexDone, m.indexTotal)
+	for _, ix := range indexes {
+		if ix != nil {
+			reg.MustRegister(&indexCollector{sizes: ix})
+		}
+	}
 	if caches != nil {
 		reg.MustRegister(&cacheCollector{caches: caches})
 	}
@@ -231,4 +248,35 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(cacheKeys, prometheus.GaugeValue, keys)
 	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, bytes)
+}
+
+// IndexProgress records how far the running indexing got.
+func (m *Metrics) IndexProgress(done, total int) {
+	m.indexDone.Set(float64(done))
+	m.indexTotal.Set(float64(total))
+}
+
+var (
+	indexFiles  = prometheus.NewDesc("mimi_index_files", "Files in the workspace indexes of this process.", nil, nil)
+	indexChunks = prometheus.NewDesc("mimi_index_chunks", "Chunks in the workspace indexes of this process.", nil, nil)
+)
+
+// indexCollector exports the indexes' sizes at scrape time.
+type indexCollector struct {
+	sizes IndexSource
+}
+
+func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- indexFiles
+	ch <- indexChunks
+}
+
+func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
+	var files, chunks int
+	for _, s := range c.sizes() {
+		files += s.Files
+		chunks += s.Chunks
+	}
+	ch <- prometheus.MustNewConstMetric(indexFiles, prometheus.GaugeValue, float64(files))
+	ch <- prometheus.MustNewConstMetric(indexChunks, prometheus.GaugeValue, float64(chunks))
 }

@@ -128,6 +128,7 @@ func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report fun
 		s.indexers[filepath.Clean(root)] = x
 		s.mu.Unlock()
 		st, err := x.Run(ctx, func(done, total int) {
+			s.w.metrics.IndexProgress(done, total)
 			report(lsp.IndexProgress{Done: done, Total: total})
 		})
 		sum.Files += st.Files

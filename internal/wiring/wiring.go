@@ -61,12 +61,31 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 	}
 	w := &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
 		schedulers: map[string]*schedRef{}, indexers: map[string]*rootIndex{}}
-	w.metrics = metrics.New(w.cacheStats, w.schedulerLoads)
+	w.metrics = metrics.New(w.cacheStats, w.schedulerLoads, w.indexSizes)
 	return w
 }
 
 // Metrics is the process's registry (the sidecar serves it; sessions record into it).
 func (w *Wiring) Metrics() *metrics.Metrics { return w.metrics }
+
+// indexSizes snapshots the process's workspace indexes.
+func (w *Wiring) indexSizes() []metrics.IndexSize {
+	w.mu.Lock()
+	xs := make([]*rootIndex, 0, len(w.indexers))
+	for _, ri := range w.indexers {
+		xs = append(xs, ri)
+	}
+	w.mu.Unlock()
+	out := make([]metrics.IndexSize, 0, len(xs))
+	for _, ri := range xs {
+		if ri.x == nil {
+			continue
+		}
+		st := ri.x.Index().Stats()
+		out = append(out, metrics.IndexSize{Files: st.Files, Chunks: st.Chunks})
+	}
+	return out
+}
 
 // schedulerLoads snapshots every scheduler's queues.
 func (w *Wiring) schedulerLoads() []metrics.Load {
