@@ -61,17 +61,33 @@ func TestMetricsSidecar(t *testing.T) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, m)
 		}
 	}
-	if st := get(base + "/api/cache/stats"); !strings.Contains(st, `"hitRate"`) || !strings.Contains(st, `"keys": 1`) {
+	st := get(base + "/api/cache/stats")
+	if !strings.Contains(st, `"hitRate"`) || !strings.Contains(st, `"keys": 1`) {
 		t.Fatalf("/api/cache/stats:\n%s", st)
 	}
+	t.Logf("GET /api/cache/stats:\n%s", st)
 
-	if av := get(base + "/api/models/available"); !strings.Contains(av, `"reachable": true`) ||
-		strings.Count(av, `"available": true`) != 3 {
+	av := get(base + "/api/models/available")
+	if !strings.Contains(av, `"reachable": true`) || strings.Count(av, `"available": true`) != 3 {
 		t.Fatalf("/api/models/available (the tiny models under the three default names):\n%s", av)
 	}
-	if ms := get(base + "/api/models/stats"); !strings.Contains(ms, `"qwen2.5-coder:1.5b"`) || !strings.Contains(ms, `"p95Seconds"`) || !strings.Contains(ms, `"loaded"`) {
+	t.Logf("GET /api/models/available:\n%s", av)
+	ms := get(base + "/api/models/stats")
+	if !strings.Contains(ms, `"qwen2.5-coder:1.5b"`) || !strings.Contains(ms, `"p95Seconds"`) || !strings.Contains(ms, `"loaded"`) {
 		t.Fatalf("/api/models/stats:\n%s", ms)
 	}
+	t.Logf("GET /api/models/stats:\n%s", ms)
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/cache/clear", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(cl), `"cleared": true`) {
+		t.Fatalf("POST /api/cache/clear: %d %s", resp.StatusCode, cl)
+	}
+	t.Logf("POST /api/cache/clear:\n%s", cl)
 
 	// A second process asking for the first one's port gets another.
 	port := strings.TrimPrefix(base, "http://")
