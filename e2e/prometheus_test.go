@@ -63,8 +63,10 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(promtool, "check", "config", "../monitoring/prometheus.yml").CombinedOutput(); err != nil {
-		t.Fatalf("promtool check config: %v\n%s", err, out)
+	for _, c := range []string{"../monitoring/prometheus.yml", "../monitoring/prometheus.docker.yml"} {
+		if out, err := exec.Command(promtool, "check", "config", c).CombinedOutput(); err != nil {
+			t.Fatalf("promtool check config %s: %v\n%s", c, err, out)
+		}
 	}
 
 	env := []string{"MIMI_METRICS_ADDR=127.0.0.1:0", "MIMI_METRICS_TARGETS_DIR=" + targets}

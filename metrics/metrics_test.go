@@ -216,3 +216,22 @@ func TestTargets(t *testing.T) {
 		t.Fatalf("after remove: %+v", ts)
 	}
 }
+
+// TestSidecarRefusesForeignHosts: a loopback sidecar answers only requests addressed to a
+// loopback name (DNS rebinding).
+func TestSidecarRefusesForeignHosts(t *testing.T) {
+	s, err := Serve(New(nil, nil), ServerConfig{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for host, want := range map[string]int{"evil.example": 403, "localhost": 200, "host.docker.internal:9464": 200, "": 200} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr+"/healthz", nil)
+		if host != "" {
+			req.Host = host
+		}
+		if code, _, _ := do(t, req); code != want {
+			t.Errorf("Host %q: %d, want %d", host, code, want)
+		}
+	}
+}

@@ -73,6 +73,10 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 	}
 	mux := http.NewServeMux()
 	h := &handlers{cfg: cfg, m: m}
+	var handler http.Handler = mux
+	if ta, ok := l.Addr().(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		handler = loopbackHost(mux)
+	}
 	mux.Handle("/metrics", only(http.MethodGet, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	mux.Handle("/healthz", only(http.MethodGet, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -83,7 +87,7 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 	mux.Handle("/api/models/available", only(http.MethodGet, http.HandlerFunc(h.modelsAvailable)))
 	mux.Handle("/api/models/stats", only(http.MethodGet, http.HandlerFunc(h.modelsStats)))
 	s := &Sidecar{Addr: l.Addr().String(), done: make(chan struct{}), srv: &http.Server{
-		Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
 	}}
 	go func() {
@@ -94,6 +98,24 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 	}()
 	cfg.Log.Info("metrics and JSON API", "addr", "http://"+s.Addr)
 	return s, nil
+}
+
+// loopbackHost refuses requests whose Host is not a loopback name: a web page that rebinds its
+// own domain to 127.0.0.1 (DNS rebinding) cannot read the sidecar. host.docker.internal is the
+// name a Prometheus in a container scrapes this machine by.
+func loopbackHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(strings.ToLower(host), "[]")
+		if ip := net.ParseIP(host); !(ip != nil && ip.IsLoopback() || host == "localhost" || host == "host.docker.internal") {
+			jsonError(w, http.StatusForbidden, "unexpected Host for a loopback server")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // only answers 405 (with Allow) to any other method.

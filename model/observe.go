@@ -62,8 +62,10 @@ func (o *observeCall) done(ctx context.Context, err error, promptTokens, evalTok
 	outcome := "ok"
 	switch {
 	case err == nil:
-	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		outcome = "cancelled"
+	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled):
+		outcome = "cancelled" // the caller moved on (a deadline is a timeout, below)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		outcome = KindTimeout.String()
 	default:
 		outcome = KindOf(err).String()
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ func TestComposeMonitoringStack(t *testing.T) {
 	var f struct {
 		Services map[string]struct {
 			Profiles    []string          `yaml:"profiles"`
-			Volumes     []string          `yaml:"volumes"`
+			Volumes     []any             `yaml:"volumes"`
 			Environment map[string]string `yaml:"environment"`
 			Networks    map[string]struct {
 				Aliases []string `yaml:"aliases"`
@@ -70,17 +71,27 @@ func TestComposeMonitoringStack(t *testing.T) {
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	mounts := func(svc string) string { return strings.Join(f.Services[svc].Volumes, "\n") }
-	if m := mounts("prometheus"); !strings.Contains(m, "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml") ||
-		!strings.Contains(m, ":/etc/prometheus/mimi-targets") {
-		t.Errorf("prometheus volumes:\n%s", m)
+	mounts := func(svc string) string {
+		var out []string
+		for _, v := range f.Services[svc].Volumes {
+			out = append(out, fmt.Sprint(v))
+		}
+		return strings.Join(out, "\n")
+	}
+	if m := mounts("prometheus"); !strings.Contains(m, "./monitoring/prometheus.docker.yml:/etc/prometheus/prometheus.yml") ||
+		!strings.Contains(m, "target:/etc/prometheus/mimi-targets") || !strings.Contains(m, "create_host_path:false") {
+		t.Errorf("prometheus volumes (the targets directory must not be created by docker, as root):\n%s", m)
+	}
+	docker, err := os.ReadFile("../../monitoring/prometheus.docker.yml")
+	if err != nil || !strings.Contains(string(docker), "replacement: \"host.docker.internal:$1\"") {
+		t.Errorf("prometheus.docker.yml must rewrite loopback targets to host.docker.internal: %v", err)
 	}
 	g := f.Services["grafana"]
 	if pw := g.Environment["GF_SECURITY_ADMIN_PASSWORD"]; !strings.HasPrefix(pw, "${GRAFANA_ADMIN_PASSWORD:?") {
 		t.Errorf("grafana admin password %q: must come from the environment, required", pw)
 	}
 	for _, v := range g.Volumes {
-		if src, _, ok := strings.Cut(v, ":"); ok && strings.HasPrefix(src, "./") {
+		if src, _, ok := strings.Cut(fmt.Sprint(v), ":"); ok && strings.HasPrefix(src, "./") {
 			if _, err := os.Stat(filepath.Join("../..", src)); err != nil {
 				t.Errorf("grafana mounts %s, which does not exist", src)
 			}

@@ -131,15 +131,7 @@ func startSidecar(w *wiring.Wiring, cfg config.Config, log *slog.Logger) *metric
 	if cfg.MetricsAddr == "off" {
 		return nil
 	}
-	tier, err := w.Tier(cfg)
-	if err != nil {
-		log.Warn("metrics: no cache for the JSON API", "err", err)
-	}
-	var api metrics.CacheAPI
-	if tier != nil {
-		api = tier
-	}
-	sc, err := metrics.Serve(w.Metrics(), metrics.ServerConfig{Addr: cfg.MetricsAddr, Token: cfg.MetricsToken, Cache: api,
+	sc, err := metrics.Serve(w.Metrics(), metrics.ServerConfig{Addr: cfg.MetricsAddr, Token: cfg.MetricsToken, Cache: w.CacheAPI(),
 		Models: w.ModelsAPI(cfg), Log: log})
 	if err != nil {
 		log.Warn("metrics sidecar not started", "err", err)

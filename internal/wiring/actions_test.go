@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/actions"
+	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
 )
 
 // TestActionModelMissing: a missing action model is found at start with the ollama pull that
@@ -62,5 +64,41 @@ func TestActionModelMissing(t *testing.T) {
 				t.Fatalf("actions in a secret file: %v", as)
 			}
 		})
+	}
+}
+
+// TestCacheAPIClearsWhatSessionsUse: the sidecar's cache view reports and clears the tiers the
+// sessions use, not one chosen at start (a session on its own Redis included).
+func TestCacheAPIClearsWhatSessionsUse(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := config.Default()
+	cfg.OllamaHost, cfg.Indexing = "http://127.0.0.1:1", false
+	w := New(cfg, slog.New(slog.DiscardHandler))
+	defer w.Close(time.Second)
+	withRedis := cfg
+	withRedis.RedisURL, withRedis.RedisTimeout = srv.URL(), 2*time.Second
+	s, err := w.NewSession(withRedis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	scan := func() string { out, _ := srv.Cli("--scan"); return out }
+	if err := s.tier.v.Set(ctx, cache.KindCompletion, "k", []byte("a + b")); err != nil {
+		t.Fatal(err)
+	}
+	s.tier.v.GetTier(ctx, cache.KindCompletion, "k")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(scan(), "mimi"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the value never reached Redis")
+		}
+	}
+	api := w.CacheAPI()
+	if st := api.Stats(); st.Kinds[cache.KindCompletion].Hits != 1 || st.Tiers[cache.TierRedis].Kinds == nil {
+		t.Fatalf("stats %+v", st)
+	}
+	n, err := api.Clear(ctx)
+	if err != nil || n != 1 || strings.Contains(scan(), "mimi") {
+		t.Fatalf("clear deleted %d (%v); Redis still has %q", n, err, scan())
 	}
 }
