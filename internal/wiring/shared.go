@@ -54,6 +54,7 @@ func letGo[T any](w *Wiring, m map[string]*shared[T], r *shared[T], linger time.
 		last := r.refs <= 0 && !r.pinned && !w.closed && m[r.key] == r
 		if last {
 			delete(m, r.key)
+			w.retireLocked(r.v)
 			w.closing.Add(1)
 		}
 		w.mu.Unlock()

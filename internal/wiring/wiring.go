@@ -34,6 +34,23 @@ type Wiring struct {
 	linger     *time.Duration        // tests: overrides lingerFor
 	indexers   map[string]*rootIndex // by root
 	metrics    *metrics.Metrics      // the process's one registry
+	// retired holds the lookup counters of tiers that were closed, so the exported totals
+	// never go down when a session moves to another Redis (Prometheus would see a reset).
+	retired cache.Stats
+}
+
+// retireLocked keeps a closing tier's counters (all but the shared memory tier's, which lives
+// on). Called with w.mu held.
+func (w *Wiring) retireLocked(v any) {
+	t, ok := v.(*cache.Tiered)
+	if !ok {
+		return
+	}
+	st := t.Stats()
+	delete(st.Tiers, cache.TierMemory)
+	st.Keys, st.Bytes = 0, 0
+	w.retired = mergeStats([]cache.Stats{w.retired, st})
+	w.retired.Keys, w.retired.Bytes = 0, 0
 }
 
 // tierRef and schedRef are the shared tiers and schedulers (see shared).
@@ -112,11 +129,19 @@ func (w *Wiring) cacheStats() []cache.Stats {
 	for _, r := range w.tiers {
 		tiers = append(tiers, r.v)
 	}
+	retired := w.retired
 	w.mu.Unlock()
-	if len(tiers) == 0 {
-		return []cache.Stats{{Tiers: map[string]cache.Stats{cache.TierMemory: w.mem.Stats()}, Kinds: w.mem.Stats().Kinds}}
+	out := make([]cache.Stats, 0, len(tiers)+2)
+	if len(retired.Kinds) > 0 || len(retired.Tiers) > 0 {
+		out = append(out, retired)
 	}
-	out := make([]cache.Stats, 0, len(tiers))
+	if len(tiers) == 0 {
+		mem := w.mem.Stats()
+		if len(out) == 0 { // nothing ever looked up through a tier: the memory tier's own counts
+			out = append(out, cache.Stats{Kinds: mem.Kinds})
+		}
+		return append(out, cache.Stats{Tiers: map[string]cache.Stats{cache.TierMemory: mem}, Keys: mem.Keys, Bytes: mem.Bytes})
+	}
 	for i, t := range tiers {
 		st := t.Stats()
 		if i > 0 { // the memory tier is one for the whole process
