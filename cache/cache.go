@@ -86,3 +86,42 @@ func Key(parts ...string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Merge adds several tiers' statistics into one: kinds and tiers of the same name summed (a
+// breaker that is not closed wins), keys and bytes those of the memory tier.
+func Merge(ss []Stats) Stats {
+	out := Stats{Kinds: map[Kind]KindStats{}, Tiers: map[string]Stats{}}
+	for _, s := range ss {
+		addKinds(out.Kinds, s.Kinds)
+		for name, ts := range s.Tiers {
+			m := out.Tiers[name]
+			if m.Kinds == nil {
+				m.Kinds = map[Kind]KindStats{}
+			}
+			addKinds(m.Kinds, ts.Kinds)
+			m.Keys += ts.Keys
+			m.Bytes += ts.Bytes
+			m.Errors += ts.Errors
+			m.Skipped += ts.Skipped
+			m.Corrupt += ts.Corrupt
+			m.Unverified += ts.Unverified
+			if ts.Breaker != "" && ts.Breaker != "closed" || m.Breaker == "" {
+				m.Breaker = ts.Breaker
+			}
+			out.Tiers[name] = m
+		}
+	}
+	mem := out.Tiers[TierMemory]
+	out.Keys, out.Bytes = mem.Keys, mem.Bytes
+	return out
+}
+
+func addKinds(dst, src map[Kind]KindStats) {
+	for k, v := range src {
+		a := dst[k]
+		a.Hits += v.Hits
+		a.Misses += v.Misses
+		a.HitRate = a.rate()
+		dst[k] = a
+	}
+}

@@ -46,7 +46,7 @@ func dashboardExprs(t *testing.T) []string {
 func TestDashboardUsesExportedMetrics(t *testing.T) {
 	exprs := dashboardExprs(t)
 	tier := cache.NewTiered(cache.NewMemory(1<<20, cache.TTLs{cache.KindCompletion: time.Hour}), nil, nil)
-	m := New(func() []cache.Stats { return []cache.Stats{tier.Stats()} }, func() []Load { return []Load{{Model: "m", Running: 1}} },
+	m := New(tier.Stats, func() []Load { return []Load{{Model: "m", Running: 1}} },
 		func() []IndexSize { return []IndexSize{{Files: 3, Chunks: 9}} })
 	m.IndexProgress(1, 3)
 	m.Request("textDocument/completion", time.Millisecond, "ok")

@@ -47,9 +47,9 @@ type Load struct {
 // LoadSource gives the schedulers' queues at scrape time.
 type LoadSource func() []Load
 
-// CacheSource gives the cache statistics to export at scrape time (the same numbers mimi/stats
-// and the JSON API read: no second set of counters).
-type CacheSource func() []cache.Stats
+// CacheSource gives the process's cache statistics (all tiers merged, cache.Merge) to export
+// at scrape time: the same numbers mimi/stats and the JSON API read, no second set of counters.
+type CacheSource func() cache.Stats
 
 // New builds the registry with the Go runtime and process collectors, the server's instruments
 // and a collector over the caches.
@@ -196,58 +196,29 @@ func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
-	kinds := map[cache.Kind][2]float64{}
-	tiers := map[string]map[cache.Kind][2]float64{}
-	problems := map[[2]string]float64{}
-	breakers := map[string]float64{}
-	var keys, bytes float64
-	for _, s := range c.caches() {
-		for k, v := range s.Kinds {
-			a := kinds[k]
-			kinds[k] = [2]float64{a[0] + float64(v.Hits), a[1] + float64(v.Misses)}
+	s := c.caches()
+	for k, v := range s.Kinds {
+		ch <- prometheus.MustNewConstMetric(cacheLookups, prometheus.CounterValue, float64(v.Hits), string(k), "hit")
+		ch <- prometheus.MustNewConstMetric(cacheLookups, prometheus.CounterValue, float64(v.Misses), string(k), "miss")
+	}
+	for name, ts := range s.Tiers {
+		for k, v := range ts.Kinds {
+			ch <- prometheus.MustNewConstMetric(cacheTierLookups, prometheus.CounterValue, float64(v.Hits), name, string(k), "hit")
+			ch <- prometheus.MustNewConstMetric(cacheTierLookups, prometheus.CounterValue, float64(v.Misses), name, string(k), "miss")
 		}
-		for name, ts := range s.Tiers {
-			if tiers[name] == nil {
-				tiers[name] = map[cache.Kind][2]float64{}
-			}
-			for k, v := range ts.Kinds {
-				a := tiers[name][k]
-				tiers[name][k] = [2]float64{a[0] + float64(v.Hits), a[1] + float64(v.Misses)}
-			}
-			for reason, n := range map[string]uint64{"error": ts.Errors, "skipped": ts.Skipped, "corrupt": ts.Corrupt, "unverified": ts.Unverified} {
-				problems[[2]string{name, reason}] += float64(n)
-			}
-			if ts.Breaker != "" {
-				if ts.Breaker != "closed" {
-					breakers[name] = 1
-				} else if _, ok := breakers[name]; !ok {
-					breakers[name] = 0
-				}
-			}
+		for reason, n := range map[string]uint64{"error": ts.Errors, "skipped": ts.Skipped, "corrupt": ts.Corrupt, "unverified": ts.Unverified} {
+			ch <- prometheus.MustNewConstMetric(cacheProblems, prometheus.CounterValue, float64(n), name, reason)
 		}
-		if m, ok := s.Tiers[cache.TierMemory]; ok {
-			keys += float64(m.Keys)
-			bytes += float64(m.Bytes)
+		if ts.Breaker != "" {
+			open := 0.0
+			if ts.Breaker != "closed" {
+				open = 1
+			}
+			ch <- prometheus.MustNewConstMetric(breakerUp, prometheus.GaugeValue, open, name)
 		}
 	}
-	for k, v := range kinds {
-		ch <- prometheus.MustNewConstMetric(cacheLookups, prometheus.CounterValue, v[0], string(k), "hit")
-		ch <- prometheus.MustNewConstMetric(cacheLookups, prometheus.CounterValue, v[1], string(k), "miss")
-	}
-	for name, ks := range tiers {
-		for k, v := range ks {
-			ch <- prometheus.MustNewConstMetric(cacheTierLookups, prometheus.CounterValue, v[0], name, string(k), "hit")
-			ch <- prometheus.MustNewConstMetric(cacheTierLookups, prometheus.CounterValue, v[1], name, string(k), "miss")
-		}
-	}
-	for key, n := range problems {
-		ch <- prometheus.MustNewConstMetric(cacheProblems, prometheus.CounterValue, n, key[0], key[1])
-	}
-	for name, v := range breakers {
-		ch <- prometheus.MustNewConstMetric(breakerUp, prometheus.GaugeValue, v, name)
-	}
-	ch <- prometheus.MustNewConstMetric(cacheKeys, prometheus.GaugeValue, keys)
-	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, bytes)
+	ch <- prometheus.MustNewConstMetric(cacheKeys, prometheus.GaugeValue, float64(s.Keys))
+	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, float64(s.Bytes))
 }
 
 // IndexProgress records how far the running indexing got.

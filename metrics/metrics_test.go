@@ -55,7 +55,7 @@ func do(t *testing.T, req *http.Request, hdr ...string) (int, string, http.Heade
 // with Allow, and clearing is for this machine only and never from a web page.
 func TestSidecar(t *testing.T) {
 	tier := newCache(t)
-	m := New(func() []cache.Stats { return []cache.Stats{tier.Stats()} }, func() []Load { return []Load{{Model: "qwen2.5-coder:1.5b", Running: 1, Waiting: 2}} })
+	m := New(tier.Stats, func() []Load { return []Load{{Model: "qwen2.5-coder:1.5b", Running: 1, Waiting: 2}} })
 	m.ModelCall("qwen2.5-coder:1.5b", "completion", "ok", 200*time.Millisecond, 80*time.Millisecond, 300, 7)
 	m.Completion("memory", "answered", 3*time.Millisecond)
 	m.Request("textDocument/completion", 4*time.Millisecond, "ok")

@@ -49,7 +49,7 @@ func (w *Wiring) retireLocked(v any) {
 	st := t.Stats()
 	delete(st.Tiers, cache.TierMemory)
 	st.Keys, st.Bytes = 0, 0
-	w.retired = mergeStats([]cache.Stats{w.retired, st})
+	w.retired = cache.Merge([]cache.Stats{w.retired, st})
 	w.retired.Keys, w.retired.Bytes = 0, 0
 }
 
@@ -78,7 +78,7 @@ func New(cfg config.Config, log *slog.Logger) *Wiring {
 	}
 	w := &Wiring{mem: cache.NewMemory(cfg.CacheMaxBytes, ttl), log: log, ttl: ttl, tiers: map[string]*tierRef{},
 		schedulers: map[string]*schedRef{}, indexers: map[string]*rootIndex{}}
-	w.metrics = metrics.New(w.cacheStats, w.schedulerLoads, w.indexSizes)
+	w.metrics = metrics.New(func() cache.Stats { return cache.Merge(w.cacheStats()) }, w.schedulerLoads, w.indexSizes)
 	return w
 }
 
