@@ -50,7 +50,7 @@ type Stats struct {
 type KindStats struct {
 	Hits    uint64  `json:"hits"`
 	Misses  uint64  `json:"misses"`
-	HitRate float64 `json:"hit_rate"` // filled by Stats()
+	HitRate float64 `json:"hitRate"` // filled by Stats()
 }
 
 // copyKinds snapshots counters with their hit rates.

@@ -75,7 +75,7 @@ type Result struct {
 type Engine struct {
 	log   *slog.Logger
 	ta    *typeahead
-	stats stats
+	obs   Observer
 	grace time.Duration // how long a call nobody wants runs on (flight.go)
 	after afterFunc
 
@@ -102,7 +102,7 @@ func WithAbandonGrace(d time.Duration) Option { return func(e *Engine) { e.grace
 // New returns an engine.
 func New(gen Generator, c Cache, cfg Config, log *slog.Logger, opts ...Option) *Engine {
 	e := &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256),
-		flights: map[string]*flight{}, grace: defaultAbandonGrace, after: realAfterFunc}
+		flights: map[string]*flight{}, grace: defaultAbandonGrace, after: realAfterFunc, obs: noObserver{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -110,7 +110,7 @@ func New(gen Generator, c Cache, cfg Config, log *slog.Logger, opts ...Option) *
 }
 
 // SetConfig replaces the configuration (didChangeConfiguration). Typing-ahead state, calls in
-// flight and statistics stay; new requests use cfg.
+// flight stay; new requests use cfg.
 func (e *Engine) SetConfig(cfg Config) {
 	e.mu.Lock()
 	e.cfg = cfg
@@ -192,13 +192,16 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	if denied {
 		return Result{}, nil
 	}
+	start := time.Now()
 	p, err := e.Prepare(r)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Model: p.req.Model, Template: p.Template.Name}
-	defer func() { e.stats.count(res.Source) }()
+	t := time.Now()
+	e.obs.CompletionStage(StageContext, t.Sub(start))
 	if rest, ok := e.ta.lookup(ctx, p.ctxKey, r.Text, r.Offset); ok {
+		e.obs.CompletionStage(StageCache, time.Since(t))
 		res.Text, res.Source = rest, SourceTypeahead
 		return res, nil
 	}
@@ -206,7 +209,10 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		return res, ctx.Err()
 	}
 	_, c := e.backend()
-	if v, tier, err := c.GetTier(ctx, cache.KindCompletion, p.Key); err != nil {
+	v, tier, err := c.GetTier(ctx, cache.KindCompletion, p.Key)
+	now := time.Now()
+	e.obs.CompletionStage(StageCache, now.Sub(t))
+	if err != nil {
 		e.log.Debug("cache lookup failed; asking the model", "err", err)
 	} else if tier != "" {
 		// A shared Redis is untrusted, and its values are copied into the memory tier: whatever
@@ -217,8 +223,10 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 			res.Source = SourceRedis
 		}
 		e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
+		e.obs.CompletionStage(StagePostprocess, time.Since(now))
 		return res, nil
 	}
+	defer func() { e.obs.CompletionStage(StageModel, time.Since(now)) }()
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			return res, ctx.Err()

@@ -3,6 +3,7 @@ package completion
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 )
@@ -14,7 +15,6 @@ func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
 	single := p.pp.singleLine()
 	maxLines := p.pp.MaxLines
 	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix, f)
-	e.stats.modelCall(len(p.req.Prompt))
 	g, err := gen.Generate(ctx, f.call, p.req, func(_, soFar string) bool {
 		entry.update(soFar)
 		// Stop as soon as the answer can no longer change after post-processing.
@@ -32,9 +32,10 @@ func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
 	cut := g.DoneReason == doneLength
 	if cut {
 		raw = trimCut(raw)
-		e.stats.cutAnswer()
 	}
+	start := time.Now()
 	text := postprocess(raw, p.pp, nil)
+	e.obs.CompletionStage(StagePostprocess, time.Since(start))
 	entry.finish(text, text != "")
 	// An answer num_predict cut off is shown (trimmed to what is whole) but not cached: the
 	// cache holds complete answers only (see trimCut).

@@ -43,10 +43,6 @@ func TestTypingAheadServesTheRest(t *testing.T) {
 	if r, _ := e.Complete(context.Background(), other); r.Source == SourceTypeahead {
 		t.Fatal("typing-ahead served across a different suffix")
 	}
-	st := e.Stats()
-	if st.BySource[SourceTypeahead] != 3 || int64(st.ModelCalls) != g.calls.Load() {
-		t.Fatalf("stats = %+v", st)
-	}
 }
 
 func TestTypingAheadWaitsForAStreamingSuggestion(t *testing.T) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/metrics"
 )
 
 // TestMetricsSidecar: the real binary serves /metrics and the cache API next to LSP: after a
@@ -95,4 +97,56 @@ func TestMetricsSidecar(t *testing.T) {
 	if base2 := sidecar(stderr2); base2 == base || !strings.Contains(get(base2+"/healthz"), "ok") {
 		t.Fatalf("second sidecar at %s (first %s)", base2, base)
 	}
+}
+
+// TestMetricsFollowInitializationOptions: a server started with the sidecar off turns it on
+// when the editor's initializationOptions say metricsAddr; its target file carries the
+// workspace folder's name; mimi/stats reports the same completion numbers /metrics serves.
+func TestMetricsFollowInitializationOptions(t *testing.T) {
+	ol := ollamatest.StartT(t)
+	ctx := timeout(t, 60*time.Second)
+	targets := t.TempDir()
+	c, _, _ := startServer(t, ol.URL, "MIMI_METRICS_ADDR=off", "MIMI_METRICS_TARGETS_DIR="+targets)
+	if _, err := c.Initialize(ctx, "file:///work/my-project", nil, map[string]any{"metricsAddr": "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	var ts []metrics.Target
+	for deadline := time.Now().Add(10 * time.Second); len(ts) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no target file after initializationOptions turned the sidecar on")
+		}
+		ts = metrics.Targets(targets)
+	}
+	if len(ts) != 1 || ts[0].Workspace != "my-project" {
+		t.Fatalf("targets %+v", ts)
+	}
+	_ = c.DidOpen(addURI, "go", addDoc)
+	for range 2 { // the model, then the memory tier
+		if got := completeAt(t, ctx, c, addURI, 3, 8); got != ollamatest.Answer {
+			t.Fatalf("completion %q", got)
+		}
+	}
+	resp, err := http.Get("http://" + ts[0].Addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var st struct {
+		Completion metrics.CompletionStats `json:"completion"`
+	}
+	if err := c.Call(ctx, "mimi/stats", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	for src, n := range st.Completion.BySource {
+		want := fmt.Sprintf(`mimi_completion_duration_seconds_count{outcome="answered",source=%q} %d`, src, n)
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("mimi/stats says %d from %s; /metrics lacks %q:\n%s", n, src, want, b)
+		}
+	}
+	if st.Completion.BySource["model"] != 1 || st.Completion.BySource["memory"] != 1 || st.Completion.ModelCalls != 1 ||
+		st.Completion.PromptBytes == 0 || st.Completion.P50 <= 0 {
+		t.Fatalf("mimi/stats completion %+v", st.Completion)
+	}
+	t.Logf("mimi/stats completion: %+v", st.Completion)
 }

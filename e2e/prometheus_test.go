@@ -146,7 +146,8 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 	}
 
 	// The dashboard's core panels (latency by source, answers by source, hit rate by tier,
-	// model calls, model latency, tokens) return data from this Prometheus.
+	// model calls, model latency, tokens, time by stage) return data from this Prometheus;
+	// every query of every panel is logged with its live result.
 	b, err = os.ReadFile("../monitoring/grafana/dashboards/mimi-lsp.json")
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,11 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 		_ = completeAt(t, ctx, c, addURI, 3, 9+i) // the same again: a cache hit
 		time.Sleep(1200 * time.Millisecond)       // a scrape in between (interval 1 s)
 	}
-	for _, p := range dash.Panels[:6] {
+	core := append(dash.Panels[:6:6], dash.Panels[len(dash.Panels)-1]) // … and time by stage
+	if !strings.Contains(core[6].Title, "stage") {
+		t.Fatalf("the last panel is %q, not the completion stages", core[6].Title)
+	}
+	for _, p := range core {
 		expr := p.Targets[0].Expr
 		for {
 			var v struct {
@@ -183,6 +188,11 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 				t.Fatalf("panel %q has no data: %s → %s", p.Title, expr, query(expr))
 			}
 			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			t.Logf("live: %s | %s → %s", p.Title, tg.Expr, query(tg.Expr))
 		}
 	}
 }

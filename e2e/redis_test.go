@@ -15,8 +15,8 @@ import (
 
 type serverStats struct {
 	Completion struct {
-		BySource   map[string]int `json:"by_source"`
-		ModelCalls int            `json:"model_calls"`
+		BySource   map[string]int `json:"bySource"`
+		ModelCalls int            `json:"modelCalls"`
 	} `json:"completion"`
 	Cache struct {
 		Tiers map[string]struct {

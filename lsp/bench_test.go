@@ -84,7 +84,7 @@ func benchCacheHit(b *testing.B, mod func(*config.Config), wantSource string) {
 func sourceCount(b *testing.B, s *session, source string) int {
 	var st struct {
 		Completion struct {
-			BySource map[string]int `json:"by_source"`
+			BySource map[string]int `json:"bySource"`
 		} `json:"completion"`
 	}
 	if err := s.c.Call(ctx(b), "mimi/stats", nil, &st); err != nil {

@@ -124,6 +124,12 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	if err != nil {
 		s.showOnce(ctx, "config", protocol.MessageTypeError,
 			"mimi-lsp: invalid initializationOptions, using the defaults: "+err.Error())
+		if s.opts.OnConfig != nil {
+			s.mu.Lock()
+			workspace, cur := s.rootName, s.cfg
+			s.mu.Unlock()
+			s.opts.OnConfig(workspace, cur)
+		}
 	} else if err := s.setConfig(cfg); err != nil {
 		s.showOnce(ctx, "config", protocol.MessageTypeError, "mimi-lsp: "+err.Error())
 	}
@@ -164,7 +170,11 @@ func (s *Server) setConfig(cfg config.Config) error {
 	}
 	s.mu.Lock()
 	s.cfg = cfg
+	workspace := s.rootName
 	s.mu.Unlock()
+	if s.opts.OnConfig != nil {
+		s.opts.OnConfig(workspace, cfg)
+	}
 	return nil
 }
 

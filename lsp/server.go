@@ -44,6 +44,10 @@ type Options struct {
 	Observer Observer
 	// ShutdownGrace bounds how long Serve waits for in-flight replies once input ends.
 	ShutdownGrace time.Duration
+	// OnConfig, when set, hears the session's workspace folder name and each configuration
+	// it applies (from initialize on): process-wide parts outside LSP (the metrics sidecar)
+	// follow the editor's settings through it. Called on the session's goroutines, in order.
+	OnConfig func(workspace string, cfg config.Config)
 	// LockEndpoints refuses client settings that would point the server at another host
 	// (ollamaHost, redisURL): set when serving an unauthenticated TCP socket.
 	LockEndpoints bool

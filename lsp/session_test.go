@@ -151,7 +151,7 @@ func TestConfigurationChangeKeepsEngineState(t *testing.T) {
 	var st struct {
 		Completion struct {
 			Requests uint64            `json:"requests"`
-			BySource map[string]uint64 `json:"by_source"`
+			BySource map[string]uint64 `json:"bySource"`
 		} `json:"completion"`
 	}
 	if err := s.c.Call(ctx(t), "mimi/stats", nil, &st); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 // dashboardExprs returns every PromQL expression of the Grafana dashboard.
@@ -48,11 +49,13 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 	tier := cache.NewTiered(cache.NewMemory(1<<20, cache.TTLs{cache.KindCompletion: time.Hour}), nil, nil)
 	m := New(tier.Stats, func() []Load { return []Load{{Model: "m", Running: 1}} },
 		func() []IndexSize { return []IndexSize{{Files: 3, Chunks: 9}} })
-	m.IndexProgress(1, 3)
+	run := m.IndexRun()
+	run.Progress(1, 3)
 	m.Request("textDocument/completion", time.Millisecond, "ok")
 	m.Completion("model", "answered", time.Millisecond)
 	m.Action("rewrite", "edit", time.Second)
-	m.ModelCall("m", "completion", "ok", time.Millisecond, time.Millisecond, 1, 1)
+	m.ModelCall(model.CallRecord{Model: "m", Task: "completion", Outcome: "ok", Duration: time.Millisecond, FirstToken: time.Millisecond, PromptTokens: 1, EvalTokens: 1, PromptBytes: 1, Cut: true})
+	m.CompletionStage("model", time.Millisecond)
 	tier.GetTier(t.Context(), cache.KindCompletion, "x")
 	fams, err := m.Registry.Gather()
 	if err != nil {

@@ -11,7 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/model"
 )
+
+// stageBuckets start at 10 µs: most stages of a completion take microseconds.
+var stageBuckets = append([]float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025}, latencyBuckets...)
 
 // latencyBuckets reach from a cache hit (sub-millisecond) past two minutes (the 30B model).
 var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
@@ -26,8 +30,10 @@ type Metrics struct {
 	modelCalls  *prometheus.HistogramVec // model, task, outcome
 	firstToken  *prometheus.HistogramVec // model, task
 	tokens      *prometheus.CounterVec   // model, task, type
-	indexDone   prometheus.Gauge
-	indexTotal  prometheus.Gauge
+	promptBytes *prometheus.CounterVec   // model, task
+	cutAnswers  *prometheus.CounterVec   // model, task
+	stages      *prometheus.HistogramVec // stage
+	index       *indexRuns
 }
 
 // IndexSize is one workspace index's size.
@@ -83,9 +89,20 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mimi_model_tokens_total", Help: "Tokens Ollama evaluated, by model, task and type (prompt, eval).",
 	}, []string{"model", "task", "type"})
-	m.indexDone = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mimi_index_files_done", Help: "Files the running (or last) indexing has done."})
-	m.indexTotal = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mimi_index_files_to_do", Help: "Files the running (or last) indexing walks."})
-	reg.MustRegister(m.requests, m.completions, m.actions, m.modelCalls, m.firstToken, m.tokens, m.indexDone, m.indexTotal)
+	m.promptBytes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mimi_model_prompt_bytes_total", Help: "Bytes of prompt (or embedding input) sent to Ollama, by model and task.",
+	}, []string{"model", "task"})
+	m.cutAnswers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mimi_model_cut_answers_total", Help: "Answers num_predict cut off (done_reason length), by model and task: trimmed, never cached.",
+	}, []string{"model", "task"})
+	m.stages = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "mimi_completion_stage_duration_seconds",
+		Help:    "Where a completion's time goes, by stage: context (prompt assembly), retrieval (code from other files), cache (typing-ahead and cache lookups), model (waiting for the model's answer, queue included), postprocess.",
+		Buckets: stageBuckets,
+	}, []string{"stage"})
+	m.index = &indexRuns{runs: map[*IndexRun]indexProgress{}}
+	reg.MustRegister(m.requests, m.completions, m.actions, m.modelCalls, m.firstToken, m.tokens, m.promptBytes, m.cutAnswers,
+		m.stages, m.index)
 	for _, ix := range indexes {
 		if ix != nil {
 			reg.MustRegister(&indexCollector{sizes: ix})
@@ -101,17 +118,26 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 }
 
 // ModelCall records one Ollama call (model.CallObserver).
-func (m *Metrics) ModelCall(model, task, outcome string, d, firstToken time.Duration, promptTokens, evalTokens int) {
-	m.modelCalls.WithLabelValues(model, task, outcome).Observe(d.Seconds())
-	if firstToken > 0 {
-		m.firstToken.WithLabelValues(model, task).Observe(firstToken.Seconds())
+func (m *Metrics) ModelCall(r model.CallRecord) {
+	m.modelCalls.WithLabelValues(r.Model, r.Task, r.Outcome).Observe(r.Duration.Seconds())
+	if r.FirstToken > 0 {
+		m.firstToken.WithLabelValues(r.Model, r.Task).Observe(r.FirstToken.Seconds())
 	}
-	if promptTokens > 0 {
-		m.tokens.WithLabelValues(model, task, "prompt").Add(float64(promptTokens))
+	if r.PromptTokens > 0 {
+		m.tokens.WithLabelValues(r.Model, r.Task, "prompt").Add(float64(r.PromptTokens))
 	}
-	if evalTokens > 0 {
-		m.tokens.WithLabelValues(model, task, "eval").Add(float64(evalTokens))
+	if r.EvalTokens > 0 {
+		m.tokens.WithLabelValues(r.Model, r.Task, "eval").Add(float64(r.EvalTokens))
 	}
+	m.promptBytes.WithLabelValues(r.Model, r.Task).Add(float64(r.PromptBytes))
+	if r.Cut {
+		m.cutAnswers.WithLabelValues(r.Model, r.Task).Inc()
+	}
+}
+
+// CompletionStage records the time one stage of a completion took (completion.Observer).
+func (m *Metrics) CompletionStage(stage string, d time.Duration) {
+	m.stages.WithLabelValues(stage).Observe(d.Seconds())
 }
 
 var (
@@ -219,35 +245,4 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(cacheKeys, prometheus.GaugeValue, float64(s.Keys))
 	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, float64(s.Bytes))
-}
-
-// IndexProgress records how far the running indexing got.
-func (m *Metrics) IndexProgress(done, total int) {
-	m.indexDone.Set(float64(done))
-	m.indexTotal.Set(float64(total))
-}
-
-var (
-	indexFiles  = prometheus.NewDesc("mimi_index_files", "Files in the workspace indexes of this process.", nil, nil)
-	indexChunks = prometheus.NewDesc("mimi_index_chunks", "Chunks in the workspace indexes of this process.", nil, nil)
-)
-
-// indexCollector exports the indexes' sizes at scrape time.
-type indexCollector struct {
-	sizes IndexSource
-}
-
-func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- indexFiles
-	ch <- indexChunks
-}
-
-func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
-	var files, chunks int
-	for _, s := range c.sizes() {
-		files += s.Files
-		chunks += s.Chunks
-	}
-	ch <- prometheus.MustNewConstMetric(indexFiles, prometheus.GaugeValue, float64(files))
-	ch <- prometheus.MustNewConstMetric(indexChunks, prometheus.GaugeValue, float64(chunks))
 }

@@ -3,10 +3,12 @@ package metrics
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -56,7 +59,7 @@ func do(t *testing.T, req *http.Request, hdr ...string) (int, string, http.Heade
 func TestSidecar(t *testing.T) {
 	tier := newCache(t)
 	m := New(tier.Stats, func() []Load { return []Load{{Model: "qwen2.5-coder:1.5b", Running: 1, Waiting: 2}} })
-	m.ModelCall("qwen2.5-coder:1.5b", "completion", "ok", 200*time.Millisecond, 80*time.Millisecond, 300, 7)
+	m.ModelCall(model.CallRecord{Model: "qwen2.5-coder:1.5b", Task: "completion", Outcome: "ok", Duration: 200 * time.Millisecond, FirstToken: 80 * time.Millisecond, PromptTokens: 300, EvalTokens: 7, PromptBytes: 1200})
 	m.Completion("memory", "answered", 3*time.Millisecond)
 	m.Request("textDocument/completion", 4*time.Millisecond, "ok")
 	m.Request("$/some/custom", time.Millisecond, "ok")
@@ -163,7 +166,7 @@ func (fakeModels) Running(context.Context) ([]RunningModel, error) {
 func TestModelsEndpoints(t *testing.T) {
 	m := New(nil, nil)
 	for i := range 100 {
-		m.ModelCall("qwen2.5-coder:1.5b", "completion", "ok", time.Duration(i+1)*time.Millisecond, 0, 0, 0)
+		m.ModelCall(model.CallRecord{Model: "qwen2.5-coder:1.5b", Task: "completion", Outcome: "ok", Duration: time.Duration(i+1) * time.Millisecond})
 	}
 	s, err := Serve(m, ServerConfig{Addr: "127.0.0.1:0", Models: fakeModels{}})
 	if err != nil {
@@ -200,7 +203,7 @@ func TestTargets(t *testing.T) {
 	if err := os.WriteFile(dead, []byte(`[{"targets":["127.0.0.1:1"],"labels":{}}]`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	remove, err := WriteTarget(dir, "0.0.0.0:9464")
+	remove, err := WriteTarget(dir, "0.0.0.0:9464", "my-project")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +211,16 @@ func TestTargets(t *testing.T) {
 		t.Fatal("a dead process's target file was not pruned")
 	}
 	ts := Targets(dir)
-	if len(ts) != 1 || ts[0].Addr != "127.0.0.1:9464" || ts[0].PID != os.Getpid() {
+	if len(ts) != 1 || ts[0].Addr != "127.0.0.1:9464" || ts[0].PID != os.Getpid() || ts[0].Workspace != "my-project" {
 		t.Fatalf("targets %+v", ts)
+	}
+	var groups []struct {
+		Labels map[string]string `json:"labels"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("mimi-lsp-%d.json", os.Getpid())))
+	if err := json.Unmarshal(b, &groups); err != nil || len(groups) != 1 ||
+		groups[0].Labels["workspace"] != "my-project" || groups[0].Labels["pid"] != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("file_sd labels: %s", b)
 	}
 	remove()
 	if ts := Targets(dir); len(ts) != 0 {
@@ -232,6 +243,53 @@ func TestSidecarRefusesForeignHosts(t *testing.T) {
 		}
 		if code, _, _ := do(t, req); code != want {
 			t.Errorf("Host %q: %d, want %d", host, code, want)
+		}
+	}
+}
+
+// TestCompletionStatsReadsTheRegistry: mimi/stats's completion numbers are the registry's own
+// series read back (the same numbers /metrics serves), not a second set of counters.
+func TestCompletionStatsReadsTheRegistry(t *testing.T) {
+	m := New(nil, nil)
+	if st := m.CompletionStats(); st.Requests != 0 || st.P50 != 0 || len(st.BySource) != 0 {
+		t.Fatalf("empty registry: %+v", st)
+	}
+	for range 3 {
+		m.Completion("memory", "answered", 2*time.Millisecond)
+	}
+	m.Completion("model", "answered", 300*time.Millisecond)
+	m.Completion("model", "empty", 200*time.Millisecond)
+	m.Completion("", "superseded", time.Millisecond)
+	m.Completion("", "error", time.Millisecond)
+	m.ModelCall(model.CallRecord{Model: "qwen2.5-coder:1.5b", Task: "completion", Outcome: "ok", Duration: time.Second, PromptBytes: 1000, Cut: true})
+	m.ModelCall(model.CallRecord{Model: "qwen2.5-coder:1.5b", Task: "completion", Outcome: "cancelled", Duration: time.Second, PromptBytes: 500})
+	m.ModelCall(model.CallRecord{Model: "qwen3-coder:30b", Task: "action", Outcome: "ok", Duration: time.Minute, PromptBytes: 9000, Cut: true})
+	st := m.CompletionStats()
+	if st.Requests != 7 || st.BySource["memory"] != 3 || st.BySource["model"] != 2 || len(st.BySource) != 2 ||
+		st.ByOutcome["answered"] != 4 || st.ByOutcome["empty"] != 1 || st.ByOutcome["superseded"] != 1 || st.ByOutcome["error"] != 1 {
+		t.Fatalf("counts %+v", st)
+	}
+	if st.ModelCalls != 2 || st.PromptBytes != 1500 || st.CutAnswers != 1 {
+		t.Fatalf("model part (actions must not count) %+v", st)
+	}
+	// 3 of 5 answered are in the 1–2.5 ms bucket: the median lies there, the p99 in 250–500 ms.
+	if st.P50 <= 0.001 || st.P50 > 0.0025 || st.P99 <= 0.25 || st.P99 > 0.5 {
+		t.Fatalf("quantiles p50 %v p99 %v", st.P50, st.P99)
+	}
+	// The same numbers through the Prometheus exposition.
+	s, err := Serve(m, ServerConfig{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, body, _ := get(t, "http://"+s.Addr+"/metrics")
+	for _, want := range []string{
+		`mimi_completion_duration_seconds_count{outcome="answered",source="memory"} 3`,
+		`mimi_model_prompt_bytes_total{model="qwen2.5-coder:1.5b",task="completion"} 1500`,
+		`mimi_model_cut_answers_total{model="qwen2.5-coder:1.5b",task="completion"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %q", want)
 		}
 	}
 }

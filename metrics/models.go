@@ -3,11 +3,7 @@ package metrics
 import (
 	"context"
 	"net/http"
-	"sort"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // ModelsAPI is what the models endpoints ask (wiring adapts the Ollama client).
@@ -75,62 +71,4 @@ func (h *handlers) modelsStats(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// callStats reads the model call histogram: calls per model (all tasks and outcomes) with
-// quantiles estimated from the buckets (linear within a bucket, as histogram_quantile does).
-func (m *Metrics) callStats() map[string]CallStats {
-	ch := make(chan prometheus.Metric, 64)
-	go func() {
-		m.modelCalls.Collect(ch)
-		close(ch)
-	}()
-	type acc struct {
-		count   uint64
-		buckets map[float64]uint64
-	}
-	per := map[string]*acc{}
-	for pm := range ch {
-		var d dto.Metric
-		if pm.Write(&d) != nil || d.Histogram == nil {
-			continue
-		}
-		model := ""
-		for _, l := range d.Label {
-			if l.GetName() == "model" {
-				model = l.GetValue()
-			}
-		}
-		a := per[model]
-		if a == nil {
-			a = &acc{buckets: map[float64]uint64{}}
-			per[model] = a
-		}
-		a.count += d.Histogram.GetSampleCount()
-		for _, b := range d.Histogram.Bucket {
-			a.buckets[b.GetUpperBound()] += b.GetCumulativeCount()
-		}
-	}
-	out := map[string]CallStats{}
-	for model, a := range per {
-		bounds := make([]float64, 0, len(a.buckets))
-		for b := range a.buckets {
-			bounds = append(bounds, b)
-		}
-		sort.Float64s(bounds)
-		q := func(p float64) float64 {
-			rank := p * float64(a.count)
-			lower, prev := 0.0, uint64(0)
-			for _, b := range bounds {
-				c := a.buckets[b]
-				if float64(c) >= rank && c > prev {
-					return lower + (b-lower)*(rank-float64(prev))/float64(c-prev)
-				}
-				lower, prev = b, c
-			}
-			return lower
-		}
-		out[model] = CallStats{Calls: a.count, P50: q(0.5), P95: q(0.95), P99: q(0.99)}
-	}
-	return out
 }

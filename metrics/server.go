@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -62,10 +61,13 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	l, err := net.Listen("tcp", cfg.Addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		host, _, _ := net.SplitHostPort(cfg.Addr)
-		if l, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err == nil {
-			cfg.Log.Info("metrics port taken (another mimi-lsp?): using a free one", "wanted", cfg.Addr, "addr", l.Addr().String())
+	if host, port, serr := net.SplitHostPort(cfg.Addr); err != nil && serr == nil && port != "0" {
+		// Taken (another mimi-lsp; EADDRINUSE here, WSAEADDRINUSE on Windows): any free port on
+		// the same host. An address this machine does not have fails again and is reported.
+		if l2, err2 := net.Listen("tcp", net.JoinHostPort(host, "0")); err2 == nil {
+			cfg.Log.Info("metrics port not available (another mimi-lsp?): using a free one", "wanted", cfg.Addr,
+				"addr", l2.Addr().String(), "why", err)
+			l, err = l2, nil
 		}
 	}
 	if err != nil {

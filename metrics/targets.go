@@ -2,14 +2,12 @@ package metrics
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Prometheus file_sd: each running mimi-lsp writes its sidecar's address into a targets
@@ -25,13 +23,15 @@ type targetGroup struct {
 
 // Target is one running server as its target file describes it.
 type Target struct {
-	Addr string
-	PID  int
+	Addr      string
+	PID       int
+	Workspace string // the workspace folder's name, "" until the editor said (or over TCP)
 }
 
-// WriteTarget writes this process's target file for the sidecar at addr into dir and returns
-// the function that removes it. Files of processes that no longer run are removed first.
-func WriteTarget(dir, addr string) (remove func(), err error) {
+// WriteTarget writes this process's target file for the sidecar at addr into dir, labelled
+// with the pid and (when known) the workspace folder's name, and returns the function that
+// removes it. Files of processes that no longer run are removed first.
+func WriteTarget(dir, addr, workspace string) (remove func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -44,8 +44,11 @@ func WriteTarget(dir, addr string) (remove func(), err error) {
 		host = "127.0.0.1" // bound to every interface: this machine's Prometheus reaches it on loopback
 	}
 	pid := os.Getpid()
-	b, _ := json.MarshalIndent([]targetGroup{{Targets: []string{net.JoinHostPort(host, port)},
-		Labels: map[string]string{"pid": strconv.Itoa(pid)}}}, "", "  ")
+	labels := map[string]string{"pid": strconv.Itoa(pid)}
+	if workspace != "" {
+		labels["workspace"] = workspace
+	}
+	b, _ := json.MarshalIndent([]targetGroup{{Targets: []string{net.JoinHostPort(host, port)}, Labels: labels}}, "", "  ")
 	file := filepath.Join(dir, fmt.Sprintf("mimi-lsp-%d.json", pid))
 	tmp := file + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
@@ -71,7 +74,7 @@ func Targets(dir string) []Target {
 		if err != nil || json.Unmarshal(b, &groups) != nil || len(groups) == 0 || len(groups[0].Targets) == 0 {
 			continue
 		}
-		out = append(out, Target{Addr: groups[0].Targets[0], PID: pid})
+		out = append(out, Target{Addr: groups[0].Targets[0], PID: pid, Workspace: groups[0].Labels["workspace"]})
 	}
 	return out
 }
@@ -90,14 +93,4 @@ func targetPID(file string) (int, bool) {
 	s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "mimi-lsp-"), ".json")
 	pid, err := strconv.Atoi(s)
 	return pid, err == nil && pid > 0
-}
-
-// alive reports whether a process with pid runs (signal 0: exists, or exists but not ours).
-func alive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

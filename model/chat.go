@@ -91,12 +91,16 @@ func (s *Scheduler) Chat(ctx context.Context, call *Call, req ChatRequest, onChu
 		return Generation{}, err
 	}
 	defer done()
-	o := s.observe(req.Model, call.Task())
+	n := 0
+	for _, m := range req.Messages {
+		n += len(m.Content)
+	}
+	o := s.observe(req.Model, call.Task(), n)
 	g, err := ch.Chat(cctx, req, func(chunk, soFar string, thinking bool) bool {
 		o.chunk()
 		return onChunk == nil || onChunk(chunk, soFar, thinking)
 	})
-	o.done(cctx, err, g.PromptCount, g.EvalCount)
+	o.done(cctx, err, g.PromptCount, g.EvalCount, g.DoneReason)
 	return g, err
 }
 

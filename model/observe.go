@@ -8,10 +8,20 @@ import (
 
 // CallObserver records model calls (metrics). Methods must be cheap and safe for concurrent use.
 type CallObserver interface {
-	// ModelCall: one call that ran (not one that left the queue before it started): its model,
-	// task, outcome ("ok", "cancelled" or an error kind), duration, time to its first piece of
-	// text (0 when none came) and token counts (0 when unknown).
-	ModelCall(model, task, outcome string, d, firstToken time.Duration, promptTokens, evalTokens int)
+	// ModelCall: one call that ran (not one that left the queue before it started).
+	ModelCall(r CallRecord)
+}
+
+// CallRecord is one model call that ran.
+type CallRecord struct {
+	Model, Task string
+	Outcome     string        // "ok", "cancelled" or an error kind
+	Duration    time.Duration // admitted to answered
+	FirstToken  time.Duration // to the first piece of text (0 when none came)
+	// Token counts Ollama reported (0 when unknown).
+	PromptTokens, EvalTokens int
+	PromptBytes              int  // bytes of prompt (or embedding inputs) sent
+	Cut                      bool // num_predict cut the answer off (done_reason "length")
 }
 
 // SetObserver makes the scheduler report every call it runs to o (nil: none).
@@ -39,10 +49,11 @@ type observeCall struct {
 	task       Task
 	start      time.Time
 	firstToken time.Duration
+	bytes      int
 }
 
-func (s *Scheduler) observe(model string, task Task) *observeCall {
-	return &observeCall{s: s, model: model, task: task, start: time.Now()}
+func (s *Scheduler) observe(model string, task Task, promptBytes int) *observeCall {
+	return &observeCall{s: s, model: model, task: task, start: time.Now(), bytes: promptBytes}
 }
 
 // chunk notes the first piece of text.
@@ -52,7 +63,8 @@ func (o *observeCall) chunk() {
 	}
 }
 
-func (o *observeCall) done(ctx context.Context, err error, promptTokens, evalTokens int) {
+// done reports the call with its outcome, token counts and done_reason.
+func (o *observeCall) done(ctx context.Context, err error, promptTokens, evalTokens int, doneReason string) {
 	o.s.mu.Lock()
 	obs := o.s.observer
 	o.s.mu.Unlock()
@@ -69,5 +81,7 @@ func (o *observeCall) done(ctx context.Context, err error, promptTokens, evalTok
 	default:
 		outcome = KindOf(err).String()
 	}
-	obs.ModelCall(o.model, string(o.task), outcome, time.Since(o.start), o.firstToken, promptTokens, evalTokens)
+	obs.ModelCall(CallRecord{Model: o.model, Task: string(o.task), Outcome: outcome, Duration: time.Since(o.start),
+		FirstToken: o.firstToken, PromptTokens: promptTokens, EvalTokens: evalTokens, PromptBytes: o.bytes,
+		Cut: err == nil && doneReason == "length"})
 }

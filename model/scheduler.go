@@ -127,12 +127,12 @@ func (s *Scheduler) Generate(ctx context.Context, call *Call, req GenerateReques
 		return Generation{}, err
 	}
 	defer done()
-	o := s.observe(req.Model, call.Task())
+	o := s.observe(req.Model, call.Task(), len(req.Prompt))
 	g, err := s.b.Generate(cctx, req, func(chunk, soFar string) bool {
 		o.chunk()
 		return onChunk == nil || onChunk(chunk, soFar)
 	})
-	o.done(cctx, err, g.PromptCount, g.EvalCount)
+	o.done(cctx, err, g.PromptCount, g.EvalCount, g.DoneReason)
 	return g, err
 }
 
@@ -144,9 +144,13 @@ func (s *Scheduler) Embed(ctx context.Context, modelName string, inputs []string
 		return nil, err
 	}
 	defer done()
-	o := s.observe(modelName, TaskEmbed)
+	n := 0
+	for _, in := range inputs {
+		n += len(in)
+	}
+	o := s.observe(modelName, TaskEmbed, n)
 	vs, err := s.b.Embed(cctx, modelName, inputs, keepAlive)
-	o.done(cctx, err, 0, 0)
+	o.done(cctx, err, 0, 0, "")
 	return vs, err
 }
 

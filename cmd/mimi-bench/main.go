@@ -154,9 +154,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	rep.P50, rep.P95, rep.P99 = pct(0.50), pct(0.95), pct(0.99)
 	var st struct {
 		Completion struct {
-			BySource    map[string]int `json:"by_source"`
-			ModelCalls  int            `json:"model_calls"`
-			PromptBytes int64          `json:"prompt_bytes"`
+			BySource    map[string]int `json:"bySource"`
+			ModelCalls  int            `json:"modelCalls"`
+			PromptBytes int64          `json:"promptBytes"`
 		} `json:"completion"`
 	}
 	fctx, fcancel := context.WithTimeout(ctx, 30*time.Second)

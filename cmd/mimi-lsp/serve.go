@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/config"
 	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
-	"github.com/mimi-lsp/mimi-lsp/metrics"
 )
 
 // serve runs LSP on stdio, or on TCP with --listen. A TCP listener has no authentication: it
@@ -26,18 +23,12 @@ import (
 func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bool, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	w := wiring.New(cfg, log)
 	defer w.Close(time.Second)
-	if sc := startSidecar(w, cfg, log); sc != nil {
-		defer sc.Close()
-		if dir := targetsDir(cfg); dir != "" {
-			if remove, err := metrics.WriteTarget(dir, sc.Addr); err != nil {
-				log.Warn("metrics: no Prometheus target file", "dir", dir, "err", err)
-			} else {
-				defer remove()
-			}
-		}
-	}
+	side := newSidecar(w, cfg, log)
+	defer side.close()
 	if listen == "" {
-		s, err := lsp.New(w.ServerOptions(cfg, versionString()))
+		opts := w.ServerOptions(cfg, versionString())
+		opts.OnConfig = side.apply // one editor: the sidecar follows its settings and workspace
+		s, err := lsp.New(opts)
 		if err != nil {
 			log.Error("cannot start", "err", err)
 			return 1
@@ -123,34 +114,4 @@ func refuseHTTP(c net.Conn) (io.ReadCloser, error) {
 		}
 	}
 	return bufferedConn{Reader: br, Conn: c}, nil
-}
-
-// startSidecar serves /metrics and the JSON API (metricsAddr); a failure is logged, never fatal:
-// completions matter more than their metrics.
-func startSidecar(w *wiring.Wiring, cfg config.Config, log *slog.Logger) *metrics.Sidecar {
-	if cfg.MetricsAddr == "off" {
-		return nil
-	}
-	sc, err := metrics.Serve(w.Metrics(), metrics.ServerConfig{Addr: cfg.MetricsAddr, Token: cfg.MetricsToken, Cache: w.CacheAPI(),
-		Models: w.ModelsAPI(cfg), Log: log})
-	if err != nil {
-		log.Warn("metrics sidecar not started", "err", err)
-		return nil
-	}
-	return sc
-}
-
-// targetsDir is where the Prometheus file_sd target files go ("" for none).
-func targetsDir(cfg config.Config) string {
-	switch cfg.MetricsTargetsDir {
-	case "off":
-		return ""
-	case "":
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return ""
-		}
-		return filepath.Join(base, "mimi-lsp", "targets")
-	}
-	return cfg.MetricsTargetsDir
 }

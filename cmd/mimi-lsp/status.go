@@ -54,7 +54,11 @@ func statusCmd(ctx context.Context, cfg config.Config, stdout, stderr io.Writer)
 			continue
 		}
 		_ = getJSON(base+"/api/models/stats", &ms)
-		fmt.Fprintf(stdout, "pid %d  %s  cache %d keys, hit rate %.0f%% (%d/%d)", t.PID, base, cs.Keys, cs.HitRate*100, cs.Hits, cs.Hits+cs.Misses)
+		name := ""
+		if t.Workspace != "" {
+			name = "  " + t.Workspace
+		}
+		fmt.Fprintf(stdout, "pid %d%s  %s  cache %d keys, hit rate %.0f%% (%d/%d)", t.PID, name, base, cs.Keys, cs.HitRate*100, cs.Hits, cs.Hits+cs.Misses)
 		for m, c := range ms.Calls {
 			fmt.Fprintf(stdout, "  %s: %d calls, p50 %.0f ms", m, c.Calls, c.P50*1000)
 		}

@@ -127,10 +127,12 @@ func (s *Session) IndexWorkspace(ctx context.Context, roots []string, report fun
 		s.mu.Lock()
 		s.indexers[filepath.Clean(root)] = x
 		s.mu.Unlock()
+		run := s.w.metrics.IndexRun()
 		st, err := x.Run(ctx, func(done, total int) {
-			s.w.metrics.IndexProgress(done, total)
+			run.Progress(done, total)
 			report(lsp.IndexProgress{Done: done, Total: total})
 		})
+		run.End()
 		sum.Files += st.Files
 		sum.Chunks += st.Chunks
 		sum.Embedded += st.Embedded

@@ -8,14 +8,15 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
-// modelsAPI adapts an Ollama client to the sidecar's models endpoints.
-type modelsAPI struct {
+// ModelsAPI adapts an Ollama client to the sidecar's models endpoints (metrics.ModelsAPI).
+type ModelsAPI struct {
 	c      *model.Client
 	router model.Router
 }
 
 // ModelsAPI is the sidecar's view of cfg's Ollama and task routes (nil when the host is bad).
-func (w *Wiring) ModelsAPI(cfg config.Config) metrics.ModelsAPI {
+// Close releases its connections.
+func (w *Wiring) ModelsAPI(cfg config.Config) *ModelsAPI {
 	host, err := config.NormalizeHost(cfg.OllamaHost)
 	if err != nil {
 		return nil
@@ -24,10 +25,19 @@ func (w *Wiring) ModelsAPI(cfg config.Config) metrics.ModelsAPI {
 	if err != nil {
 		return nil
 	}
-	return &modelsAPI{c: c, router: model.Router{Completion: cfg.CompletionModel, Action: cfg.ActionModel, Embed: cfg.EmbedModel}}
+	return &ModelsAPI{c: c, router: model.Router{Completion: cfg.CompletionModel, Action: cfg.ActionModel, Embed: cfg.EmbedModel}}
 }
 
-func (a *modelsAPI) Routes(ctx context.Context) (metrics.Ollama, []metrics.Route) {
+// Close releases the client's idle connections (nil-safe).
+func (a *ModelsAPI) Close() {
+	if a != nil {
+		a.c.Close()
+	}
+}
+
+var _ metrics.ModelsAPI = (*ModelsAPI)(nil)
+
+func (a *ModelsAPI) Routes(ctx context.Context) (metrics.Ollama, []metrics.Route) {
 	o := metrics.Ollama{Host: a.c.Host()}
 	routes := []metrics.Route{}
 	for _, ck := range a.c.Doctor(ctx, a.router) {
@@ -40,7 +50,7 @@ func (a *modelsAPI) Routes(ctx context.Context) (metrics.Ollama, []metrics.Route
 	return o, routes
 }
 
-func (a *modelsAPI) Running(ctx context.Context) ([]metrics.RunningModel, error) {
+func (a *ModelsAPI) Running(ctx context.Context) ([]metrics.RunningModel, error) {
 	rs, err := a.c.Running(ctx)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
@@ -75,7 +76,7 @@ func (s *Session) Configure(cfg config.Config) error {
 	oldTier, oldSched, oldCfg := s.tier, s.sched, s.cfg
 	s.cfg, s.tier, s.sched = cfg, tier, sched
 	if s.eng == nil {
-		s.eng = completion.New(sched.v, tier.v, completion.ConfigFrom(cfg), s.w.log)
+		s.eng = completion.New(sched.v, tier.v, completion.ConfigFrom(cfg), s.w.log, completion.WithObserver(s.w.metrics))
 	} else {
 		s.eng.SetConfig(completion.ConfigFrom(cfg))
 		if oldTier != tier || oldSched != sched {
@@ -101,7 +102,9 @@ func (s *Session) Complete(ctx context.Context, r completion.Request) (completio
 	eng := s.eng
 	s.mu.Unlock()
 	if budget, ok := s.retrieval(r); ok && len(r.Snippets) == 0 {
+		start := time.Now()
 		r.Snippets = s.retr.snippets(r, budget)
+		s.w.metrics.CompletionStage(completion.StageRetrieval, time.Since(start))
 	}
 	return eng.Complete(ctx, r)
 }
@@ -127,12 +130,13 @@ func (s *Session) retrieval(r completion.Request) (budget int, ok bool) {
 	return budget, indexed && !secret
 }
 
-// Stats implements lsp.Service: the engine's answers by source and the cache tiers.
+// Stats implements lsp.Service: the completions by source and outcome (read back from the
+// process's metrics: one set of numbers) and this session's cache tiers.
 func (s *Session) Stats() map[string]any {
 	s.mu.Lock()
-	eng, t := s.eng, s.tier.v
+	t := s.tier.v
 	s.mu.Unlock()
-	return map[string]any{"completion": eng.Stats(), "cache": t.Stats()}
+	return map[string]any{"completion": s.w.metrics.CompletionStats(), "cache": t.Stats()}
 }
 
 // Problem implements lsp.Service: the shared cache tier's standing problem, if any.

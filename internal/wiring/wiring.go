@@ -274,7 +274,7 @@ func (w *Wiring) Engine(cfg config.Config) (*completion.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := completion.New(sched, t, completion.ConfigFrom(cfg), w.log)
+	e := completion.New(sched, t, completion.ConfigFrom(cfg), w.log, completion.WithObserver(w.metrics))
 	e.SetDenylist(deny)
 	return e, nil
 }
