@@ -69,6 +69,13 @@ type Result struct {
 	Model    string
 	Source   Source
 	Template string
+	// Ref names the suggestion for Engine.Accepted (opaque: no text in it).
+	Ref Ref
+}
+
+// Ref names a shown suggestion's context so an accept can be reported back.
+type Ref struct {
+	ctxKey string
 }
 
 // Engine answers completions. It is safe for concurrent use.
@@ -78,6 +85,7 @@ type Engine struct {
 	obs   Observer
 	grace time.Duration // how long a call nobody wants runs on (flight.go)
 	after afterFunc
+	now   func() time.Time // the clock stages are timed with
 
 	fmu     sync.Mutex
 	flights map[string]*flight // the one in-flight registry: cache key → model call, while it runs
@@ -102,7 +110,7 @@ func WithAbandonGrace(d time.Duration) Option { return func(e *Engine) { e.grace
 // New returns an engine.
 func New(gen Generator, c Cache, cfg Config, log *slog.Logger, opts ...Option) *Engine {
 	e := &Engine{gen: gen, cache: c, cfg: cfg, log: log, warned: map[string]bool{}, ta: newTypeahead(256),
-		flights: map[string]*flight{}, grace: defaultAbandonGrace, after: realAfterFunc, obs: noObserver{}}
+		flights: map[string]*flight{}, grace: defaultAbandonGrace, after: realAfterFunc, obs: noObserver{}, now: time.Now}
 	for _, o := range opts {
 		o(e)
 	}
@@ -192,16 +200,20 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	if denied {
 		return Result{}, nil
 	}
-	start := time.Now()
+	var st stages // reported only for a request that gets its answer (not a cancelled one)
+	start := e.now()
 	p, err := e.Prepare(r)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Model: p.req.Model, Template: p.Template.Name}
-	t := time.Now()
-	e.obs.CompletionStage(StageContext, t.Sub(start))
+	res := Result{Model: p.req.Model, Template: p.Template.Name, Ref: Ref{ctxKey: p.ctxKey}}
+	t := e.now()
+	st.context = t.Sub(start)
+	// Typing-ahead may wait here for a suggestion that is still streaming: that wait counts as
+	// the cache stage (it is the rest of an answer already being paid for).
 	if rest, ok := e.ta.lookup(ctx, p.ctxKey, r.Text, r.Offset); ok {
-		e.obs.CompletionStage(StageCache, time.Since(t))
+		st.cache = e.now().Sub(t)
+		e.report(&st)
 		res.Text, res.Source = rest, SourceTypeahead
 		return res, nil
 	}
@@ -210,8 +222,8 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	}
 	_, c := e.backend()
 	v, tier, err := c.GetTier(ctx, cache.KindCompletion, p.Key)
-	now := time.Now()
-	e.obs.CompletionStage(StageCache, now.Sub(t))
+	now := e.now()
+	st.cache = now.Sub(t)
 	if err != nil {
 		e.log.Debug("cache lookup failed; asking the model", "err", err)
 	} else if tier != "" {
@@ -223,10 +235,10 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 			res.Source = SourceRedis
 		}
 		e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
-		e.obs.CompletionStage(StagePostprocess, time.Since(now))
+		st.postprocess = e.now().Sub(now)
+		e.report(&st)
 		return res, nil
 	}
-	defer func() { e.obs.CompletionStage(StageModel, time.Since(now)) }()
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -250,8 +262,31 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 			if leader {
 				res.Source = SourceModel
 			}
+			// The wait was the model (its queue, the generation, storing the answer) and the
+			// flight's post-processing, which is reported as its own stage.
+			st.postprocess = f.pp
+			st.model = max(0, e.now().Sub(now)-f.pp)
+			e.report(&st)
 			return res, nil
 		}
+	}
+}
+
+// stages is where one completion's time went.
+type stages struct {
+	context, cache, model, postprocess time.Duration
+}
+
+// report hands an answered completion's stages to the observer (a stage it did not go
+// through is not reported).
+func (e *Engine) report(st *stages) {
+	e.obs.CompletionStage(StageContext, st.context)
+	e.obs.CompletionStage(StageCache, st.cache)
+	if st.postprocess > 0 || st.model > 0 {
+		e.obs.CompletionStage(StagePostprocess, st.postprocess)
+	}
+	if st.model > 0 {
+		e.obs.CompletionStage(StageModel, st.model)
 	}
 }
 

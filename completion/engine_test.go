@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -230,48 +231,69 @@ func BenchmarkPrepareAndPostprocess(b *testing.B) {
 type stageLog struct {
 	mu     sync.Mutex
 	stages []string
+	total  time.Duration
 }
 
 func (l *stageLog) CompletionStage(stage string, d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if d < 0 {
-		stage += "(negative)"
-	}
 	l.stages = append(l.stages, stage)
+	l.total += d
 }
 
-func (l *stageLog) take() []string {
+func (l *stageLog) take() ([]string, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := l.stages
-	l.stages = nil
-	return out
+	out, total := l.stages, l.total
+	l.stages, l.total = nil, 0
+	return out, total
+}
+
+// stepClock advances a millisecond each time it is read.
+type stepClock struct{ n atomic.Int64 }
+
+func (c *stepClock) now() time.Time {
+	return time.Unix(0, 0).Add(time.Duration(c.n.Add(1)) * time.Millisecond)
 }
 
 // TestStagesReported: each path through Complete reports the stages it went through, once
-// each: a model answer (context, cache, postprocess, model), a cache hit (context, cache,
-// postprocess), typing-ahead (context, cache).
+// each, and they add up to the request's whole time (nothing counted twice): a model answer
+// (context, cache, postprocess, model), a cache hit (context, cache, postprocess), typing-ahead
+// (context, cache). A cancelled request reports nothing.
 func TestStagesReported(t *testing.T) {
 	g := &scripted{chunks: []string{"a + b"}}
 	log := &stageLog{}
 	e := newTestEngine(g, WithObserver(log))
+	clk := &stepClock{}
+	e.now = clk.now
 	req := Request{Text: "x := \n", Offset: 5}
 	for _, want := range [][]string{
 		{StageContext, StageCache, StagePostprocess, StageModel}, // the model answers
 		{StageContext, StageCache, StagePostprocess},             // the memory tier answers
 	} {
+		before := clk.n.Load()
 		if _, err := e.Complete(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
-		if got := log.take(); !slices.Equal(got, want) {
-			t.Fatalf("stages %v, want %v", got, want)
+		// The clock was read once more than there are intervals between the reads.
+		elapsed := time.Duration(clk.n.Load()-before-1) * time.Millisecond
+		got, total := log.take()
+		if !slices.Equal(got, want) || total != elapsed {
+			t.Fatalf("stages %v adding up to %v, want %v adding up to %v", got, total, want, elapsed)
 		}
 	}
 	if r, err := e.Complete(context.Background(), Request{Text: "x := a\n", Offset: 6}); err != nil || r.Source != SourceTypeahead {
 		t.Fatalf("%+v %v", r, err)
 	}
-	if got, want := log.take(), []string{StageContext, StageCache}; !slices.Equal(got, want) {
-		t.Fatalf("typing-ahead stages %v, want %v", got, want)
+	if got, _ := log.take(); !slices.Equal(got, []string{StageContext, StageCache}) {
+		t.Fatalf("typing-ahead stages %v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Complete(ctx, Request{Text: "y := \n", Offset: 5}); err == nil {
+		t.Fatal("a cancelled request answered")
+	}
+	if got, _ := log.take(); len(got) != 0 {
+		t.Fatalf("a cancelled request reported %v", got)
 	}
 }

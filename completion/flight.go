@@ -34,9 +34,10 @@ type flight struct {
 	grace  time.Duration
 	after  afterFunc
 
-	done chan struct{} // closed when the call ended; text and err are set before
+	done chan struct{} // closed when the call ended; text, err and pp are set before
 	text string
 	err  error
+	pp   time.Duration // post-processing the answer took
 
 	mu    sync.Mutex
 	refs  int  // requests waiting for the answer

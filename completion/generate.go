@@ -3,7 +3,6 @@ package completion
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 )
@@ -33,9 +32,9 @@ func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
 	if cut {
 		raw = trimCut(raw)
 	}
-	start := time.Now()
+	start := e.now()
 	text := postprocess(raw, p.pp, nil)
-	e.obs.CompletionStage(StagePostprocess, time.Since(start))
+	f.pp = e.now().Sub(start) // read by the waiters after f.done closes
 	entry.finish(text, text != "")
 	// An answer num_predict cut off is shown (trimmed to what is whole) but not cached: the
 	// cache holds complete answers only (see trimCut).

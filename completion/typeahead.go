@@ -51,6 +51,32 @@ func (t *typeahead) add(e *taEntry) {
 	t.entries = append(t.entries, e)
 }
 
+// Accepted is told that the user accepted a suggestion: its typing-ahead state is kept ahead
+// of newer suggestions' (the rest of it keeps being served as the user types on).
+func (e *Engine) Accepted(r Ref) {
+	if r.ctxKey != "" {
+		e.ta.promote(r.ctxKey)
+	}
+}
+
+// promote moves the finished suggestions of ctxKey to the newest end: an accepted suggestion's
+// rest stays served while the user keeps typing or accepting, however many others come.
+func (t *typeahead) promote(ctxKey string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var keep, moved []*taEntry
+	for _, e := range t.entries {
+		if e.ctxKey == ctxKey {
+			moved = append(moved, e)
+		} else {
+			keep = append(keep, e)
+		}
+	}
+	if len(moved) > 0 {
+		t.entries = append(keep, moved...)
+	}
+}
+
 // newEntry registers a suggestion being produced (streaming) for the cursor at offset.
 func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string, f *flight) *taEntry {
 	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow),

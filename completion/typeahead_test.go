@@ -3,6 +3,7 @@ package completion
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -243,4 +244,24 @@ func TestWaitStopsWhenTheStreamDisagrees(t *testing.T) {
 	}
 	close(g.release)
 	recv(t, first)
+}
+
+// TestAcceptedSuggestionOutlivesNewerOnes: an accepted suggestion's typing-ahead entries move
+// to the newest end, so newer suggestions evict others first.
+func TestAcceptedSuggestionOutlivesNewerOnes(t *testing.T) {
+	ta := newTypeahead(3)
+	for _, k := range []string{"a", "b", "c"} {
+		ta.addDone(k, 0, "", "x")
+	}
+	e := &Engine{ta: ta}
+	e.Accepted(Ref{ctxKey: "a"})
+	ta.addDone("d", 0, "", "x") // evicts the oldest: b, not the accepted a
+	var keys []string
+	for _, en := range ta.entries {
+		keys = append(keys, en.ctxKey)
+	}
+	if !slices.Equal(keys, []string{"c", "a", "d"}) {
+		t.Fatalf("entries %v, want [c a d]", keys)
+	}
+	e.Accepted(Ref{}) // a result without a context (e.g. a secret file): nothing happens
 }

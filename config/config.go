@@ -59,6 +59,10 @@ type Config struct {
 	MetricsToken        string        `json:"metricsToken" env:"MIMI_METRICS_TOKEN" flag:"metrics-token" help:"bearer token the sidecar's changing endpoints (POST /api/cache/clear) require; empty = loopback clients only"`
 	ActionExplain       string        `json:"actionExplain" env:"MIMI_ACTION_EXPLAIN" flag:"action-explain" help:"where an explanation goes: message (window/showMessage) or document (a Markdown file opened with window/showDocument, when the editor supports it)"`
 	ActionFallback      string        `json:"actionFallback" env:"MIMI_ACTION_FALLBACK" flag:"action-fallback" help:"when actionModel is not pulled: completion-model (run actions on completionModel) or hide (offer no actions)"`
+	CompletionItems     string        `json:"completionItems" env:"MIMI_COMPLETION_ITEMS" flag:"completion-items" help:"AI suggestions as textDocument/completion items: auto (only when the editor has no inline completion, e.g. Helix, Neovim < 0.12), on, or off"`
+	CompletionRank      string        `json:"completionRank" env:"MIMI_COMPLETION_RANK" flag:"completion-rank" help:"where the AI completion item sorts among the language server's: top or after (never preselected)"`
+	Debounce            time.Duration `json:"debounce" env:"MIMI_DEBOUNCE" flag:"debounce" help:"wait this long after a keystroke before asking the model (cache hits and typing-ahead answer at once); a newer keystroke cancels the wait; 0 = none"`
+	DebounceAdaptive    bool          `json:"debounceAdaptive" env:"MIMI_DEBOUNCE_ADAPTIVE" flag:"debounce-adaptive" help:"wait longer while the user types fast (from the document's recent keystroke intervals, up to 4× debounce), less after a pause"`
 }
 
 // Default returns the defaults.
@@ -90,6 +94,10 @@ func Default() Config {
 		ActionNumCtx:        16384,
 		ActionNumPredict:    2048,
 		ActionFallback:      "completion-model",
+		CompletionItems:     "auto",
+		CompletionRank:      "top",
+		Debounce:            0,
+		DebounceAdaptive:    false,
 		ActionExplain:       "message",
 		MetricsAddr:         "127.0.0.1:9464",
 		LogLevel:            "info",
@@ -174,6 +182,15 @@ func (c Config) Validate() error {
 	}
 	if c.ActionExplain != "message" && c.ActionExplain != "document" {
 		bad("actionExplain", "must be message or document")
+	}
+	if c.CompletionItems != "auto" && c.CompletionItems != "on" && c.CompletionItems != "off" {
+		bad("completionItems", "must be auto, on or off")
+	}
+	if c.CompletionRank != "top" && c.CompletionRank != "after" {
+		bad("completionRank", "must be top or after")
+	}
+	if c.Debounce < 0 || c.Debounce > 2*time.Second {
+		bad("debounce", "must be between 0 and 2s")
 	}
 	if c.ActionFallback != "completion-model" && c.ActionFallback != "hide" {
 		bad("actionFallback", "must be completion-model or hide")

@@ -173,21 +173,18 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 		t.Fatalf("the last panel is %q, not the completion stages", core[6].Title)
 	}
 	for _, p := range core {
-		expr := p.Targets[0].Expr
-		for {
-			var v struct {
-				Value [2]any `json:"value"`
-			}
-			if r := query(expr); len(r) > 0 && json.Unmarshal(r[0], &v) == nil {
-				if s, _ := v.Value[1].(string); s != "" && s != "NaN" && s != "0" {
-					t.Logf("panel %q: %s", p.Title, r[0])
+		for _, tg := range p.Targets {
+			expr := tg.Expr
+			for {
+				if series := withData(query(expr)); series != nil {
+					t.Logf("panel %q: %s", p.Title, series)
 					break
 				}
+				if ctx.Err() != nil {
+					t.Fatalf("panel %q has no data: %s → %s", p.Title, expr, query(expr))
+				}
+				time.Sleep(250 * time.Millisecond)
 			}
-			if ctx.Err() != nil {
-				t.Fatalf("panel %q has no data: %s → %s", p.Title, expr, query(expr))
-			}
-			time.Sleep(250 * time.Millisecond)
 		}
 	}
 	for _, p := range dash.Panels {
@@ -195,4 +192,19 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 			t.Logf("live: %s | %s → %s", p.Title, tg.Expr, query(tg.Expr))
 		}
 	}
+}
+
+// withData is the first series of a query result with a value that is a number other than 0.
+func withData(result []json.RawMessage) json.RawMessage {
+	for _, r := range result {
+		var v struct {
+			Value [2]any `json:"value"`
+		}
+		if json.Unmarshal(r, &v) == nil {
+			if s, _ := v.Value[1].(string); s != "" && s != "NaN" && s != "0" {
+				return r
+			}
+		}
+	}
+	return nil
 }

@@ -24,9 +24,10 @@ type positionParams struct {
 
 // inlineCompletionItem and inlineCompletionList are LSP 3.18 types (absent from protocol v0.12.0).
 type inlineCompletionItem struct {
-	InsertText string `json:"insertText"`
-	FilterText string `json:"filterText,omitempty"`
-	Range      *Range `json:"range,omitempty"`
+	InsertText string            `json:"insertText"`
+	FilterText string            `json:"filterText,omitempty"`
+	Range      *Range            `json:"range,omitempty"`
+	Command    *protocol.Command `json:"command,omitempty"`
 }
 
 type inlineCompletionList struct {
@@ -41,6 +42,11 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 	var p positionParams
 	if err := json.Unmarshal(raw, &p); err != nil || p.Position == nil || p.TextDocument.URI == "" {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "completion needs textDocument.uri and position"))
+	}
+	if !inline && !s.completionItems() {
+		// Off (or auto in an editor that shows inline suggestions): a complete empty list, so
+		// the editor does not ask again on every keystroke.
+		return s.reply(ctx, reply, protocol.CompletionList{Items: []protocol.CompletionItem{}}, nil)
 	}
 	doc, ok := s.docs.get(p.TextDocument.URI)
 	if !ok {
@@ -116,9 +122,9 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 		res.Text = matchLineEndings(doc.Text, res.Text)
 		s.log.Debug("completion", "uri", doc.URI, "source", res.Source, "len", len(res.Text), "ms", time.Since(start).Milliseconds())
 		if inline {
-			_ = s.reply(ctx, reply, inlineResult(doc, off, enc, res), nil)
+			_ = s.reply(ctx, reply, s.inlineResult(doc, off, enc, res), nil)
 		} else {
-			_ = s.reply(ctx, reply, completionResult(doc, off, enc, res), nil)
+			_ = s.reply(ctx, reply, s.completionResult(doc, off, enc, res, cfg.CompletionRank), nil)
 		}
 	}()
 	return nil
@@ -197,7 +203,9 @@ func wordStart(text string, off int) int {
 
 // completionResult turns a suggestion into one item whose textEdit replaces the word before
 // the cursor with word+suggestion: the editor keeps filtering (filterText) as the user types.
-func completionResult(doc *Document, off int, enc Encoding, res completion.Result) protocol.CompletionList {
+// rank "top" sorts it first, "after" after the language server's items; it is never
+// preselected (Enter must not take it by surprise).
+func (s *Server) completionResult(doc *Document, off int, enc Encoding, res completion.Result, rank string) protocol.CompletionList {
 	list := protocol.CompletionList{IsIncomplete: true, Items: []protocol.CompletionItem{}}
 	if res.Text == "" {
 		return list
@@ -206,27 +214,31 @@ func completionResult(doc *Document, off int, enc Encoding, res completion.Resul
 	word := doc.Text[ws:off]
 	newText := word + res.Text
 	rng := Range{Start: doc.PositionOf(ws, enc), End: doc.PositionOf(off, enc)}
+	sortText := "0"
+	if rank == "after" {
+		sortText = "~~~~"
+	}
 	list.Items = append(list.Items, protocol.CompletionItem{
 		Label:            label(newText),
 		Kind:             protocol.CompletionItemKindSnippet,
 		Detail:           fmt.Sprintf("mimi · %s", res.Model),
 		Documentation:    &protocol.MarkupContent{Kind: protocol.Markdown, Value: "```" + doc.LanguageID + "\n" + newText + "\n```"},
 		FilterText:       newText,
-		SortText:         "0",
-		Preselect:        true,
+		SortText:         sortText,
 		InsertTextFormat: protocol.InsertTextFormatPlainText,
 		TextEdit:         &protocol.TextEdit{Range: rng, NewText: newText},
+		Command:          s.acceptCommand(res),
 	})
 	return list
 }
 
-func inlineResult(doc *Document, off int, enc Encoding, res completion.Result) inlineCompletionList {
+func (s *Server) inlineResult(doc *Document, off int, enc Encoding, res completion.Result) inlineCompletionList {
 	list := inlineCompletionList{Items: []inlineCompletionItem{}}
 	if res.Text == "" {
 		return list
 	}
 	pos := doc.PositionOf(off, enc)
-	list.Items = append(list.Items, inlineCompletionItem{InsertText: res.Text, Range: &Range{Start: pos, End: pos}})
+	list.Items = append(list.Items, inlineCompletionItem{InsertText: res.Text, Range: &Range{Start: pos, End: pos}, Command: s.acceptCommand(res)})
 	return list
 }
 

@@ -29,6 +29,9 @@ type initializeParams struct {
 		General struct {
 			PositionEncodings []string `json:"positionEncodings"`
 		} `json:"general"`
+		TextDocument struct {
+			InlineCompletion json.RawMessage `json:"inlineCompletion"`
+		} `json:"textDocument"`
 		Window    windowCapabilities `json:"window"`
 		Workspace struct {
 			DidChangeWatchedFiles struct {
@@ -46,7 +49,7 @@ type initializeParams struct {
 type serverCapabilities struct {
 	PositionEncoding         Encoding                         `json:"positionEncoding"`
 	TextDocumentSync         protocol.TextDocumentSyncOptions `json:"textDocumentSync"`
-	CompletionProvider       *protocol.CompletionOptions      `json:"completionProvider"`
+	CompletionProvider       *protocol.CompletionOptions      `json:"completionProvider,omitempty"`
 	InlineCompletionProvider bool                             `json:"inlineCompletionProvider"`
 	ExecuteCommandProvider   *protocol.ExecuteCommandOptions  `json:"executeCommandProvider,omitempty"`
 	CodeActionProvider       *codeActionOptions               `json:"codeActionProvider,omitempty"`
@@ -111,6 +114,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	s.clientProgress = p.Capabilities.Window.WorkDoneProgress
 	s.clientWatch = p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration
 	s.clientActions = ac.Capabilities.actions()
+	s.clientInline = len(p.Capabilities.TextDocument.InlineCompletion) > 0 && string(p.Capabilities.TextDocument.InlineCompletion) != "null"
 	if p.ClientInfo != nil && strings.EqualFold(p.ClientInfo.Name, "helix") {
 		// Helix resolves code actions blocking its UI (then drops them after its timeout):
 		// it gets the command path, which applies the edit when the model is done.
@@ -126,12 +130,15 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			"mimi-lsp: invalid initializationOptions, using the defaults: "+err.Error())
 		if s.opts.OnConfig != nil {
 			s.mu.Lock()
-			workspace, cur := s.rootName, s.cfg
+			cur := s.cfg
 			s.mu.Unlock()
-			s.opts.OnConfig(workspace, cur)
+			s.opts.OnConfig(s.workspaceName(), cur)
 		}
 	} else if err := s.setConfig(cfg); err != nil {
 		s.showOnce(ctx, "config", protocol.MessageTypeError, "mimi-lsp: "+err.Error())
+		if s.opts.OnConfig != nil { // the service refused it; the process-wide parts still follow
+			s.opts.OnConfig(s.workspaceName(), cfg)
+		}
 	}
 	if len(unknown) > 0 {
 		s.show(ctx, protocol.MessageTypeWarning, "mimi-lsp: unknown initializationOptions ignored: "+strings.Join(unknown, ", "))
@@ -153,7 +160,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 				Change:    protocol.TextDocumentSyncKindIncremental,
 				Save:      &protocol.SaveOptions{IncludeText: false},
 			},
-			CompletionProvider:       &protocol.CompletionOptions{ResolveProvider: false},
+			CompletionProvider:       s.completionOptions(),
 			InlineCompletionProvider: true,
 			ExecuteCommandProvider:   s.commands(),
 			CodeActionProvider:       s.codeActionOptions(),
@@ -161,6 +168,13 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 		},
 		ServerInfo: &protocol.ServerInfo{Name: "mimi-lsp", Version: s.opts.Version},
 	}, nil
+}
+
+// workspaceName is the workspace folder's name ("" when unknown).
+func (s *Server) workspaceName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rootName
 }
 
 // setConfig installs a validated configuration in the running service (nothing is rebuilt).
@@ -299,17 +313,39 @@ func (s *Server) cacheScope(configured string) string {
 	return "workspace:" + s.root
 }
 
-// commands lists the executeCommand commands when the service can index.
+// completionItems reports whether completion requests get the AI item: completionItems=auto
+// gives them only to editors without inline completion (the item would push the language
+// server's items down on every keystroke where ghost text already shows the suggestion).
+func (s *Server) completionItems() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.cfg.CompletionItems {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return !s.clientInline
+}
+
+// completionOptions advertises completion when the session gives completion items (turning
+// them on later, in an editor with inline completion, takes a restart).
+func (s *Server) completionOptions() *protocol.CompletionOptions {
+	if !s.completionItems() {
+		return nil
+	}
+	return &protocol.CompletionOptions{ResolveProvider: false}
+}
+
+// commands lists the executeCommand commands: the accept command, and search, reindex and
+// actions when the service has them.
 func (s *Server) commands() *protocol.ExecuteCommandOptions {
-	var cmds []string
+	cmds := []string{CommandAccepted}
 	if _, ok := s.svc.(Indexer); ok {
 		cmds = append(cmds, CommandSearch, CommandReindex)
 	}
 	if _, ok := s.svc.(Actioner); ok {
 		cmds = append(cmds, CommandAction)
-	}
-	if len(cmds) == 0 {
-		return nil
 	}
 	return &protocol.ExecuteCommandOptions{Commands: cmds}
 }

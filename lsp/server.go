@@ -86,6 +86,8 @@ type Server struct {
 	refreshFull    bool                 // or a full re-walk
 	clientWatch    bool                 // the client registers file watchers dynamically
 	clientActions  clientActions        // what the client does with code actions
+	clientInline   bool                 // the client asks for textDocument/inlineCompletion
+	shown          shownRing            // suggestions shown, for the accept command
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
 	problemAt      time.Time
@@ -409,6 +411,9 @@ type Observer interface {
 	// Completion: one completion, by source and outcome (answered, empty, cancelled,
 	// superseded, error).
 	Completion(source, outcome string, d time.Duration)
+	// Suggestion: a suggestion shown to the user, or accepted by them (event "shown" or
+	// "accepted"), by source and model.
+	Suggestion(event, source, model string)
 	// Action: one resolved code action, by action and outcome (edit, explained, error,
 	// cancelled).
 	Action(action, outcome string, d time.Duration)

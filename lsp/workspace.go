@@ -254,8 +254,11 @@ func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonr
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "executeCommand: %v", err))
 	}
-	if p.Command == CommandAction {
+	switch p.Command {
+	case CommandAction:
 		return s.actionCommand(ctx, id, reply, p.Arguments)
+	case CommandAccepted:
+		return s.accepted(ctx, reply, p.Arguments)
 	}
 	ix, ok := s.svc.(Indexer)
 	if !ok && (p.Command == CommandSearch || p.Command == CommandReindex) {
@@ -301,7 +304,7 @@ func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonr
 		}()
 		return nil
 	default:
-		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q (mimi.search, mimi.reindex)", p.Command))
+		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q (mimi.search, mimi.reindex, mimi.action, mimi.accepted)", p.Command))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,7 +112,7 @@ func TestIndexingOnInitializedWithProgress(t *testing.T) {
 	if err != nil || json.Unmarshal(raw, &init) != nil {
 		t.Fatal(err)
 	}
-	if cmds := init.Capabilities.ExecuteCommandProvider.Commands; len(cmds) != 2 {
+	if cmds := init.Capabilities.ExecuteCommandProvider.Commands; !slices.Equal(cmds, []string{CommandAccepted, CommandSearch, CommandReindex}) {
 		t.Fatalf("executeCommandProvider = %v", cmds)
 	}
 	begin := waitProgress(t, c, "begin")

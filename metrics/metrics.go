@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,7 +34,9 @@ type Metrics struct {
 	promptBytes *prometheus.CounterVec   // model, task
 	cutAnswers  *prometheus.CounterVec   // model, task
 	stages      *prometheus.HistogramVec // stage
+	suggestions *prometheus.CounterVec   // event, source, model
 	index       *indexRuns
+	models      modelLabels
 }
 
 // IndexSize is one workspace index's size.
@@ -71,7 +74,7 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 		completions: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "mimi_completion_duration_seconds",
 			Help:    "Completions from request to answer, by where the answer came from (memory, redis, typing-ahead, in-flight, model) and outcome (answered, empty, cancelled, superseded, error).",
-			Buckets: latencyBuckets,
+			Buckets: stageBuckets, // a cache hit takes tens of microseconds
 		}, []string{"source", "outcome"}),
 		actions: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "mimi_code_action_duration_seconds", Help: "Resolved code actions by action and outcome (edit, explained, error, cancelled).",
@@ -100,9 +103,12 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 		Help:    "Where a completion's time goes, by stage: context (prompt assembly), retrieval (code from other files), cache (typing-ahead and cache lookups), model (waiting for the model's answer, queue included), postprocess.",
 		Buckets: stageBuckets,
 	}, []string{"stage"})
+	m.suggestions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mimi_suggestions_total", Help: "Suggestions shown to the user and accepted by them (event), by source and model.",
+	}, []string{"event", "source", "model"})
 	m.index = &indexRuns{runs: map[*IndexRun]indexProgress{}}
 	reg.MustRegister(m.requests, m.completions, m.actions, m.modelCalls, m.firstToken, m.tokens, m.promptBytes, m.cutAnswers,
-		m.stages, m.index)
+		m.stages, m.suggestions, m.index)
 	for _, ix := range indexes {
 		if ix != nil {
 			reg.MustRegister(&indexCollector{sizes: ix})
@@ -117,8 +123,35 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 	return m
 }
 
+// maxModelLabels bounds the model label: model names come from settings, which a client can
+// change at will; past this many distinct names the rest count as "other".
+const maxModelLabels = 16
+
+// modelLabels remembers the model names already used as labels.
+type modelLabels struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (l *modelLabels) label(name string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[name] {
+		return name
+	}
+	if len(l.seen) >= maxModelLabels {
+		return "other"
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[name] = true
+	return name
+}
+
 // ModelCall records one Ollama call (model.CallObserver).
 func (m *Metrics) ModelCall(r model.CallRecord) {
+	r.Model = m.models.label(r.Model)
 	m.modelCalls.WithLabelValues(r.Model, r.Task, r.Outcome).Observe(r.Duration.Seconds())
 	if r.FirstToken > 0 {
 		m.firstToken.WithLabelValues(r.Model, r.Task).Observe(r.FirstToken.Seconds())
@@ -178,6 +211,11 @@ func (m *Metrics) Completion(source, outcome string, d time.Duration) {
 		source = "none"
 	}
 	m.completions.WithLabelValues(source, outcome).Observe(d.Seconds())
+}
+
+// Suggestion records a suggestion shown or accepted (lsp.Observer).
+func (m *Metrics) Suggestion(event, source, model string) {
+	m.suggestions.WithLabelValues(event, source, m.models.label(model)).Inc()
 }
 
 // Action records one resolved code action (lsp.Observer).

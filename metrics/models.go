@@ -61,7 +61,9 @@ func (h *handlers) modelsAvailable(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) modelsStats(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"calls": h.m.callStats()}
 	if h.cfg.Models != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		// A slow Ollama must not hide this process's own numbers from a caller with a short
+		// deadline (mimi-lsp status waits 3 s).
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		loaded, err := h.cfg.Models.Running(ctx)
 		if err != nil {

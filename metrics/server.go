@@ -43,11 +43,13 @@ type Sidecar struct {
 	done chan struct{}
 }
 
-// Close stops the server (requests in flight get a second to finish).
+// Close stops the server: requests in flight get a second to finish, then are cut off.
 func (s *Sidecar) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = s.srv.Shutdown(ctx)
+	if s.srv.Shutdown(ctx) != nil {
+		_ = s.srv.Close() // requests still running after a second are cut off
+	}
 	<-s.done
 }
 
@@ -61,13 +63,11 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	l, err := net.Listen("tcp", cfg.Addr)
-	if host, port, serr := net.SplitHostPort(cfg.Addr); err != nil && serr == nil && port != "0" {
-		// Taken (another mimi-lsp; EADDRINUSE here, WSAEADDRINUSE on Windows): any free port on
-		// the same host. An address this machine does not have fails again and is reported.
-		if l2, err2 := net.Listen("tcp", net.JoinHostPort(host, "0")); err2 == nil {
-			cfg.Log.Info("metrics port not available (another mimi-lsp?): using a free one", "wanted", cfg.Addr,
-				"addr", l2.Addr().String(), "why", err)
-			l, err = l2, nil
+	if addrInUse(err) {
+		// Taken (another mimi-lsp): any free port on the same host.
+		host, _, _ := net.SplitHostPort(cfg.Addr)
+		if l, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err == nil {
+			cfg.Log.Info("metrics port taken (another mimi-lsp?): using a free one", "wanted", cfg.Addr, "addr", l.Addr().String())
 		}
 	}
 	if err != nil {
@@ -192,7 +192,7 @@ func (h *handlers) cacheClear(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusServiceUnavailable, "no cache")
 		return
 	}
-	if r.ContentLength > 0 || r.URL.RawQuery != "" {
+	if r.ContentLength != 0 || r.URL.RawQuery != "" { // -1: a chunked body
 		jsonError(w, http.StatusBadRequest, "POST /api/cache/clear takes no body or query")
 		return
 	}

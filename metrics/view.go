@@ -28,11 +28,17 @@ type CompletionStats struct {
 	ModelCalls  uint64 `json:"modelCalls"`
 	PromptBytes uint64 `json:"promptBytes"`
 	CutAnswers  uint64 `json:"cutAnswers"`
+	// Shown and Accepted count suggestions the editor got and the user took (the accept
+	// command); AcceptRate is Accepted/Shown; AcceptedBySource splits Accepted by source.
+	Shown            uint64            `json:"shown"`
+	Accepted         uint64            `json:"accepted"`
+	AcceptRate       float64           `json:"acceptRate"`
+	AcceptedBySource map[string]uint64 `json:"acceptedBySource"`
 }
 
 // CompletionStats reads the completion instruments.
 func (m *Metrics) CompletionStats() CompletionStats {
-	out := CompletionStats{BySource: map[string]uint64{}, ByOutcome: map[string]uint64{}}
+	out := CompletionStats{BySource: map[string]uint64{}, ByOutcome: map[string]uint64{}, AcceptedBySource: map[string]uint64{}}
 	answered := newHistAcc()
 	readVec(m.completions, func(l labels, d *dto.Metric) {
 		n := d.GetHistogram().GetSampleCount()
@@ -40,7 +46,9 @@ func (m *Metrics) CompletionStats() CompletionStats {
 		out.ByOutcome[l["outcome"]] += n
 		if o := l["outcome"]; o == "answered" || o == "empty" {
 			out.BySource[l["source"]] += n
-			answered.add(d.GetHistogram())
+			if o == "answered" { // as the dashboard's quantiles
+				answered.add(d.GetHistogram())
+			}
 		}
 	})
 	out.P50, out.P95, out.P99 = answered.quantile(0.5), answered.quantile(0.95), answered.quantile(0.99)
@@ -59,6 +67,19 @@ func (m *Metrics) CompletionStats() CompletionStats {
 			out.CutAnswers += uint64(d.GetCounter().GetValue())
 		}
 	})
+	readVec(m.suggestions, func(l labels, d *dto.Metric) {
+		n := uint64(d.GetCounter().GetValue())
+		switch l["event"] {
+		case "shown":
+			out.Shown += n
+		case "accepted":
+			out.Accepted += n
+			out.AcceptedBySource[l["source"]] += n
+		}
+	})
+	if out.Shown > 0 {
+		out.AcceptRate = float64(out.Accepted) / float64(out.Shown)
+	}
 	return out
 }
 

@@ -106,6 +106,34 @@ func TestComposeMonitoringStack(t *testing.T) {
 	if a := f.Services["ollama-gpu"].Networks["default"].Aliases; len(a) != 1 || a[0] != "ollama" {
 		t.Errorf("ollama-gpu is not reachable as ollama: %v", a)
 	}
+	// Every static target of the compose Prometheus is a compose service (redis_exporter, dcgm).
+	var prom struct {
+		ScrapeConfigs []struct {
+			Job    string `yaml:"job_name"`
+			Static []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(docker, &prom); err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string]bool{}
+	for _, sc := range prom.ScrapeConfigs {
+		jobs[sc.Job] = true
+		for _, st := range sc.Static {
+			for _, tg := range st.Targets {
+				if host, _, _ := strings.Cut(tg, ":"); host != "localhost" {
+					if _, ok := f.Services[host]; !ok {
+						t.Errorf("job %s scrapes %s: no such compose service", sc.Job, tg)
+					}
+				}
+			}
+		}
+	}
+	if !jobs["redis"] || !jobs["dcgm"] || !jobs["mimi-lsp"] {
+		t.Errorf("compose Prometheus jobs %v: want mimi-lsp, redis (redis_exporter) and dcgm", jobs)
+	}
 	env, err := os.ReadFile("../../.env.example")
 	if err != nil || !strings.Contains(string(env), "GRAFANA_ADMIN_PASSWORD=\n") || !strings.Contains(string(env), "COMPOSE_PROFILES=cpu") {
 		t.Errorf(".env.example: %v\n%s", err, env)

@@ -64,17 +64,43 @@ func (s *sidecar) apply(workspace string, cfg config.Config) {
 		cfg.ActionModel != old.ActionModel || cfg.EmbedModel != old.EmbedModel {
 		s.models.set(s.w.ModelsAPI(cfg))
 	}
-	restart := cfg.MetricsAddr != old.MetricsAddr || cfg.MetricsToken != old.MetricsToken
-	if !restart && workspace == s.workspace && cfg.MetricsTargetsDir == old.MetricsTargetsDir {
+	moved := cfg.MetricsAddr != old.MetricsAddr || cfg.MetricsToken != old.MetricsToken
+	if !moved && workspace == s.workspace && cfg.MetricsTargetsDir == old.MetricsTargetsDir {
 		return
 	}
 	s.workspace = workspace
-	s.removeTargetLocked()
-	if restart {
-		s.stopLocked()
-		s.startLocked()
+	if moved {
+		s.moveLocked(old)
 	}
+	if cfg.MetricsTargetsDir != old.MetricsTargetsDir || s.srv == nil {
+		s.removeTargetLocked() // the file is in another directory now (or nothing serves)
+	}
+	// Rewritten in place (atomically): Prometheus never sees the target disappear.
 	s.writeTargetLocked()
+}
+
+// moveLocked restarts the server for a new metricsAddr or metricsToken. A new address is
+// bound before the old server stops, and a failure keeps the old one (logged); the same
+// address is rebound on the port the old server had.
+func (s *sidecar) moveLocked(old config.Config) {
+	if s.cfg.MetricsAddr == "off" {
+		s.stopLocked()
+		return
+	}
+	prev := s.srv
+	if prev != nil && s.cfg.MetricsAddr == old.MetricsAddr {
+		s.stopLocked()
+		s.startAt(prev.Addr)
+		return
+	}
+	if !s.startAt(s.cfg.MetricsAddr) {
+		s.cfg.MetricsAddr = old.MetricsAddr // still served where it was
+		s.srv = prev
+		return
+	}
+	if prev != nil {
+		prev.Close()
+	}
 }
 
 func (s *sidecar) close() {
@@ -87,16 +113,21 @@ func (s *sidecar) close() {
 }
 
 func (s *sidecar) startLocked() {
-	if s.cfg.MetricsAddr == "off" {
-		return
+	if s.cfg.MetricsAddr != "off" {
+		s.startAt(s.cfg.MetricsAddr)
 	}
-	srv, err := metrics.Serve(s.w.Metrics(), metrics.ServerConfig{Addr: s.cfg.MetricsAddr, Token: s.cfg.MetricsToken,
+}
+
+// startAt serves on addr; s.srv is the new server when it reports true.
+func (s *sidecar) startAt(addr string) bool {
+	srv, err := metrics.Serve(s.w.Metrics(), metrics.ServerConfig{Addr: addr, Token: s.cfg.MetricsToken,
 		Cache: s.w.CacheAPI(), Models: &s.models, Log: s.log})
-	if err != nil {
-		s.log.Warn("metrics sidecar not started", "err", err)
-		return
+	if err != nil || srv == nil {
+		s.log.Warn("metrics sidecar not started", "addr", addr, "err", err)
+		return false
 	}
 	s.srv = srv
+	return true
 }
 
 func (s *sidecar) stopLocked() {

@@ -68,6 +68,24 @@ func TestSidecarFollowsTheEditorsSettings(t *testing.T) {
 		t.Fatalf("targets after the move: %+v", ts)
 	}
 
+	// A new token restarts the server on the same port; an address this machine does not
+	// have keeps the old server serving.
+	tok := moved
+	tok.MetricsToken = "t0ken"
+	s.apply("my-project", tok)
+	if s.addr() != second || !healthy(second) {
+		t.Fatalf("after a new token: %q (was %s)", s.addr(), second)
+	}
+	bad := tok
+	bad.MetricsAddr = "192.0.2.1:9464" // TEST-NET-1: not an address of this machine
+	s.apply("my-project", bad)
+	if s.addr() != second || !healthy(second) {
+		t.Fatalf("a failed move left %q (was %s)", s.addr(), second)
+	}
+	if ts := metrics.Targets(dir); len(ts) != 1 || ts[0].Addr != second {
+		t.Fatalf("targets after a failed move: %+v", ts)
+	}
+
 	off := moved
 	off.MetricsAddr = "off"
 	s.apply("my-project", off)

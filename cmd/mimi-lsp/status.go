@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
@@ -56,10 +58,11 @@ func statusCmd(ctx context.Context, cfg config.Config, stdout, stderr io.Writer)
 		_ = getJSON(base+"/api/models/stats", &ms)
 		name := ""
 		if t.Workspace != "" {
-			name = "  " + t.Workspace
+			name = fmt.Sprintf("  %q", t.Workspace)
 		}
 		fmt.Fprintf(stdout, "pid %d%s  %s  cache %d keys, hit rate %.0f%% (%d/%d)", t.PID, name, base, cs.Keys, cs.HitRate*100, cs.Hits, cs.Hits+cs.Misses)
-		for m, c := range ms.Calls {
+		for _, m := range slices.Sorted(maps.Keys(ms.Calls)) {
+			c := ms.Calls[m]
 			fmt.Fprintf(stdout, "  %s: %d calls, p50 %.0f ms", m, c.Calls, c.P50*1000)
 		}
 		fmt.Fprintln(stdout)

@@ -113,7 +113,9 @@ func (c *Client) read(r *bufio.Reader) {
 				if f != nil {
 					result = f(n.Params)
 				}
-				c.write(map[string]any{"jsonrpc": "2.0", "id": n.ID, "result": result})
+				// Answered off the read loop, as an editor does: over a synchronous pipe, a
+				// write from here would wait for a server that is itself waiting to write to us.
+				go func() { _ = c.write(map[string]any{"jsonrpc": "2.0", "id": n.ID, "result": result}) }()
 			}
 			c.mu.Lock()
 			c.notes = append(c.notes, n)

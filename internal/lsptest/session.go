@@ -8,15 +8,24 @@ import (
 // Initialize sends initialize (with the given position encodings offered and options) and
 // initialized; it returns the raw initialize result.
 func (c *Client) Initialize(ctx context.Context, rootURI string, encodings []string, initOptions any) (json.RawMessage, error) {
+	return c.InitializeWith(ctx, rootURI, encodings, nil, initOptions)
+}
+
+// InitializeWith is Initialize with textDocument client capabilities (e.g. inlineCompletion).
+func (c *Client) InitializeWith(ctx context.Context, rootURI string, encodings []string, textDocument map[string]any, initOptions any) (json.RawMessage, error) {
+	caps := map[string]any{
+		"general":   map[string]any{"positionEncodings": encodings},
+		"window":    map[string]any{"workDoneProgress": true},
+		"workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}},
+	}
+	if textDocument != nil {
+		caps["textDocument"] = textDocument
+	}
 	params := map[string]any{
-		"processId":  nil,
-		"rootUri":    rootURI,
-		"clientInfo": map[string]any{"name": "lsptest", "version": "1"},
-		"capabilities": map[string]any{
-			"general":   map[string]any{"positionEncodings": encodings},
-			"window":    map[string]any{"workDoneProgress": true},
-			"workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}},
-		},
+		"processId":    nil,
+		"rootUri":      rootURI,
+		"clientInfo":   map[string]any{"name": "lsptest", "version": "1"},
+		"capabilities": caps,
 	}
 	if initOptions != nil {
 		params["initializationOptions"] = initOptions
@@ -78,7 +87,17 @@ type CompletionList struct {
 			Range   json.RawMessage `json:"range"`
 			NewText string          `json:"newText"`
 		} `json:"textEdit"`
+		SortText  string   `json:"sortText"`
+		Preselect bool     `json:"preselect"`
+		Command   *Command `json:"command"`
 	} `json:"items"`
+}
+
+// Command is an LSP Command as items carry it.
+type Command struct {
+	Title     string            `json:"title"`
+	Command   string            `json:"command"`
+	Arguments []json.RawMessage `json:"arguments"`
 }
 
 // InlineList is an inlineCompletion reply.
@@ -86,6 +105,7 @@ type InlineList struct {
 	Items []struct {
 		InsertText string          `json:"insertText"`
 		Range      json.RawMessage `json:"range"`
+		Command    *Command        `json:"command"`
 	} `json:"items"`
 }
 

@@ -163,3 +163,13 @@ func (s *Session) Close() {
 }
 
 var _ lsp.Service = (*Session)(nil)
+
+// Accepted implements lsp.Acceptor: the user took a suggestion.
+func (s *Session) Accepted(r completion.Ref) {
+	s.mu.Lock()
+	eng := s.eng
+	s.mu.Unlock()
+	eng.Accepted(r)
+}
+
+var _ lsp.Acceptor = (*Session)(nil)

@@ -17,3 +17,6 @@ func alive(pid int) bool {
 	err = p.Signal(syscall.Signal(0))
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// addrInUse reports whether a listen failed because the port is taken.
+func addrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }

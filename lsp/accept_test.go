@@ -1,0 +1,129 @@
+package lsp_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/lsp"
+)
+
+type acceptStats struct {
+	Completion struct {
+		Shown            uint64            `json:"shown"`
+		Accepted         uint64            `json:"accepted"`
+		AcceptRate       float64           `json:"acceptRate"`
+		AcceptedBySource map[string]uint64 `json:"acceptedBySource"`
+	} `json:"completion"`
+}
+
+func (s *session) acceptStats(t *testing.T) acceptStats {
+	t.Helper()
+	var st acceptStats
+	if err := s.c.Call(ctx(t), "mimi/stats", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestAcceptedSuggestionsAreCounted: every shown suggestion (completion item or inline item)
+// carries the mimi.accepted command with an id and no text; running it counts the accept once,
+// by source; an unknown id is ignored quietly; bad arguments are an InvalidParams error.
+func TestAcceptedSuggestionsAreCounted(t *testing.T) {
+	f := newFake(t, "a + b")
+	s := start(t, f.URL, nil)
+	raw, err := s.c.Initialize(ctx(t), "file:///work", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"`+lsp.CommandAccepted+`"`) {
+		t.Fatalf("executeCommandProvider lacks %s: %s", lsp.CommandAccepted, raw)
+	}
+	uri := "file:///work/add.go"
+	_ = s.c.DidOpen(uri, "go", "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n")
+	list := s.complete(t, uri, 3, 8)
+	if len(list.Items) != 1 || list.Items[0].Command == nil || list.Items[0].Command.Command != lsp.CommandAccepted ||
+		len(list.Items[0].Command.Arguments) != 1 || list.Items[0].Preselect {
+		t.Fatalf("completion item %+v", list.Items)
+	}
+	itemCmd := list.Items[0].Command
+	if strings.Contains(string(itemCmd.Arguments[0]), "a + b") {
+		t.Fatalf("the command carries the suggestion's text: %s", itemCmd.Arguments[0])
+	}
+	var inl lsptest.InlineList
+	if err := s.c.Call(ctx(t), "textDocument/inlineCompletion", lsptest.PositionParams(uri, 3, 8), &inl); err != nil {
+		t.Fatal(err)
+	}
+	if len(inl.Items) != 1 || inl.Items[0].Command == nil || string(inl.Items[0].Command.Arguments[0]) == string(itemCmd.Arguments[0]) {
+		t.Fatalf("inline item %+v (each shown suggestion gets its own id)", inl.Items)
+	}
+	if st := s.acceptStats(t); st.Completion.Shown != 2 || st.Completion.Accepted != 0 {
+		t.Fatalf("before any accept: %+v", st.Completion)
+	}
+	exec := func(args ...any) error {
+		return s.c.Call(ctx(t), "workspace/executeCommand", map[string]any{"command": lsp.CommandAccepted, "arguments": args}, nil)
+	}
+	var id string
+	_ = json.Unmarshal(inl.Items[0].Command.Arguments[0], &id)
+	for range 2 { // the second run of the same accept counts nothing
+		if err := exec(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := exec("999999"); err != nil {
+		t.Fatalf("an unknown id: %v", err)
+	}
+	if err := exec(map[string]any{"x": 1}); err == nil || !strings.Contains(err.Error(), "takes") {
+		t.Fatalf("bad arguments: %v", err)
+	}
+	st := s.acceptStats(t)
+	if st.Completion.Shown != 2 || st.Completion.Accepted != 1 || st.Completion.AcceptRate != 0.5 ||
+		st.Completion.AcceptedBySource["memory"] != 1 {
+		t.Fatalf("after one accept: %+v", st.Completion)
+	}
+}
+
+// TestCompletionItemsFollowInlineSupport: an editor that asks for inline completion gets no
+// completion items by default (no completionProvider, an empty complete list if it asks
+// anyway); completionItems=on brings them back; completionRank=after sorts the item last.
+func TestCompletionItemsFollowInlineSupport(t *testing.T) {
+	f := newFake(t, "a + b")
+	inline := map[string]any{"inlineCompletion": map[string]any{}}
+	doc := "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"
+	uri := "file:///work/add.go"
+	for _, tc := range []struct {
+		name     string
+		opts     map[string]any
+		items    bool
+		sortText string
+	}{
+		{"auto", nil, false, ""},
+		{"on", map[string]any{"completionItems": "on"}, true, "0"},
+		{"on-after", map[string]any{"completionItems": "on", "completionRank": "after"}, true, "~~~~"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, f.URL, func(*config.Config) {})
+			raw, err := s.c.InitializeWith(ctx(t), "file:///work", nil, inline, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(raw), `"completionProvider"`); got != tc.items {
+				t.Fatalf("completionProvider advertised = %v, want %v: %s", got, tc.items, raw)
+			}
+			_ = s.c.DidOpen(uri, "go", doc)
+			list := s.complete(t, uri, 3, 8)
+			if (len(list.Items) == 1) != tc.items || (!tc.items && list.IsIncomplete) {
+				t.Fatalf("completion %+v", list)
+			}
+			if tc.items && list.Items[0].SortText != tc.sortText {
+				t.Fatalf("sortText %q, want %q", list.Items[0].SortText, tc.sortText)
+			}
+			var inl lsptest.InlineList
+			if err := s.c.Call(ctx(t), "textDocument/inlineCompletion", lsptest.PositionParams(uri, 3, 8), &inl); err != nil || len(inl.Items) != 1 {
+				t.Fatalf("inline %+v %v", inl, err)
+			}
+		})
+	}
+}
