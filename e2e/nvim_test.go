@@ -33,13 +33,17 @@ func runNeovim(t *testing.T, script string) (string, *ollamatest.Server) {
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "other.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	scriptPath, _ := filepath.Abs(script)
+	rtp, _ := filepath.Abs("../editors/neovim") // the shipped config, not a copy
 	outFile := filepath.Join(dir, "out.txt")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile "+scriptPath)
 	cmd.Env = append(os.Environ(),
-		"MIMI_NVIM_OUT="+outFile, "MIMI_NVIM_FILE="+file, "MIMI_NVIM_ROOT="+dir,
+		"MIMI_NVIM_OUT="+outFile, "MIMI_NVIM_FILE="+file, "MIMI_NVIM_ROOT="+dir, "MIMI_NVIM_RTP="+rtp,
 		"MIMI_BIN="+binary, "OLLAMA_HOST="+ol.URL, "HOME="+dir, "XDG_STATE_HOME="+dir, "XDG_CACHE_HOME="+dir)
 	combined, err := cmd.CombinedOutput()
 	got, _ := os.ReadFile(outFile)
@@ -65,5 +69,17 @@ func TestNeovimRunsCodeAction(t *testing.T) {
 	got, ol := runNeovim(t, "testdata/nvim_action.lua")
 	if !strings.Contains(got, "action AI: Rewrite add") || !strings.Contains(got, "\treturn a + b\\n}") {
 		t.Fatalf("Neovim did not apply the rewrite; script output:\n%s\nollama log tail:\n%s", got, ol.Tail())
+	}
+}
+
+// TestNeovimAcceptsWithTheShippedConfig: Neovim 0.7 loads editors/neovim as a user would
+// (require('mimi').setup), runs one mimi-lsp for two files of one workspace, and a suggestion
+// accepted from the completion menu (<C-x><C-o>, <C-y>) is counted by the server.
+func TestNeovimAcceptsWithTheShippedConfig(t *testing.T) {
+	got, ol := runNeovim(t, "testdata/nvim_accept.lua")
+	for _, want := range []string{"native config cmd mimi-lsp on_attach function", "clients 1 buffers of the first 2", "line \treturn " + ollamatest.Answer, "accepted=1"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("want %q; script output:\n%s\nollama log tail:\n%s", want, got, ol.Tail())
+		}
 	}
 }
