@@ -50,9 +50,11 @@ bench:
 replay: build
 	$(GO) run ./cmd/mimi-bench --server $(BIN) --functions 20 $(ARGS)
 
-# The VS Code extension: type-check and bundle (npm); `npm run package` in editors/vscode makes a .vsix.
+# The VS Code extension: type-check, unit-test, bundle and package editors/vscode/mimi-lsp.vsix
+# (its file list and size are printed).
 vscode:
-	cd editors/vscode && npm ci --no-audit --no-fund && npm run typecheck && npm run build
+	cd editors/vscode && npm ci --no-audit --no-fund && npm run typecheck && npm test && npm run package
+	@ls -l editors/vscode/mimi-lsp.vsix | awk '{print "mimi-lsp.vsix:", $$5, "bytes"}'
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

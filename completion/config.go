@@ -18,5 +18,7 @@ func ConfigFrom(cfg config.Config) Config {
 		SuffixTokens: cfg.SuffixTokens,
 		MultiLine:    cfg.MultiLine,
 		MaxLines:     cfg.MaxLines,
+		Debounce:     cfg.Debounce,
+		Adaptive:     cfg.DebounceAdaptive,
 	}
 }

@@ -30,6 +30,10 @@ type Config struct {
 	SuffixTokens int
 	MultiLine    bool
 	MaxLines     int
+	// Debounce is how long a request waits before asking the model (pace.go); Adaptive
+	// stretches it while the user types fast.
+	Debounce time.Duration
+	Adaptive bool
 }
 
 // Request is one completion at a cursor.
@@ -44,6 +48,9 @@ type Request struct {
 	// Scope keeps cached answers of one workspace (or team) apart from another's in a shared
 	// cache: it is part of every key.
 	Scope string
+	// TypingInterval is the recent time between the user's edits of this document (0 when
+	// unknown or after a pause): adaptive pacing waits longer while it is short.
+	TypingInterval time.Duration
 }
 
 // Source says where an answer came from.
@@ -239,6 +246,14 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		e.report(&st)
 		return res, nil
 	}
+	if d := e.pace(r); d > 0 && !e.inFlight(p.Key) {
+		// Nothing answers this yet: wait for the next keystroke before paying for a model call.
+		if err := e.wait(ctx, d); err != nil {
+			return res, err
+		}
+		st.debounce = d
+		now = e.now()
+	}
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -274,7 +289,7 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 
 // stages is where one completion's time went.
 type stages struct {
-	context, cache, model, postprocess time.Duration
+	context, cache, debounce, model, postprocess time.Duration
 }
 
 // report hands an answered completion's stages to the observer (a stage it did not go
@@ -284,6 +299,9 @@ func (e *Engine) report(st *stages) {
 	e.obs.CompletionStage(StageCache, st.cache)
 	if st.postprocess > 0 || st.model > 0 {
 		e.obs.CompletionStage(StagePostprocess, st.postprocess)
+	}
+	if st.debounce > 0 {
+		e.obs.CompletionStage(StageDebounce, st.debounce)
 	}
 	if st.model > 0 {
 		e.obs.CompletionStage(StageModel, st.model)

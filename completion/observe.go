@@ -14,6 +14,7 @@ const (
 	StageContext     = "context"     // prefix, suffix, snippets and the prompt (Prepare)
 	StageRetrieval   = "retrieval"   // code from other files (timed by whoever retrieves it)
 	StageCache       = "cache"       // typing-ahead and the cache tiers
+	StageDebounce    = "debounce"    // waiting for the next keystroke before asking the model (pace.go)
 	StageModel       = "model"       // waiting for the model (its queue, the generation, storing the answer)
 	StagePostprocess = "postprocess" // shaping an answer (or a shared cache value) for the editor
 )

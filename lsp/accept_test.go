@@ -127,3 +127,32 @@ func TestCompletionItemsFollowInlineSupport(t *testing.T) {
 		})
 	}
 }
+
+// TestStatsCarryTheProblem: while completions fail (Ollama down), mimi/stats says why and how
+// to fix it (what an editor's status item shows); once a completion works it is gone.
+func TestStatsCarryTheProblem(t *testing.T) {
+	f := newFake(t, "a + b")
+	s := start(t, "http://127.0.0.1:1", nil)
+	s.init(t)
+	uri := "file:///work/add.go"
+	_ = s.c.DidOpen(uri, "go", "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n")
+	_ = s.complete(t, uri, 3, 8)
+	var st struct {
+		Model   string `json:"model"`
+		Problem string `json:"problem"`
+	}
+	if err := s.c.Call(ctx(t), "mimi/stats", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Model != "qwen2.5-coder:1.5b" || !strings.Contains(st.Problem, "ollama serve") {
+		t.Fatalf("stats while Ollama is down: %+v", st)
+	}
+	_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"ollamaHost": f.URL}})
+	if list := s.complete(t, uri, 3, 8); len(list.Items) != 1 {
+		t.Fatalf("completion after the fix: %+v", list)
+	}
+	st.Problem = ""
+	if err := s.c.Call(ctx(t), "mimi/stats", nil, &st); err != nil || st.Problem != "" {
+		t.Fatalf("problem after a working completion: %q %v", st.Problem, err)
+	}
+}

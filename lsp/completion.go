@@ -171,6 +171,11 @@ func (s *Server) completionFailed(ctx context.Context, err error) {
 		key, msg = "model:timeout", fmt.Sprintf("mimi-lsp: the model did not answer in time (timeout %s). "+
 			"Ollama may be loading the model or overloaded; raise `timeout` if this persists.", timeout)
 	}
+	if msg != "" {
+		s.mu.Lock()
+		s.lastProblem = msg // for mimi/stats (the editor's status item) until a completion works
+		s.mu.Unlock()
+	}
 	if msg == "" || !s.showOnce(ctx, key, typ, msg) {
 		s.log.Debug("completion failed (already reported)", "err", err)
 		if msg == "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Document is an immutable snapshot of an open text document. A change makes a new Document,
@@ -17,6 +18,36 @@ type Document struct {
 	once   sync.Once
 	starts []int
 	lost   bool // an edit could not be applied: the text is unknown until didOpen or a full change
+
+	edited   time.Time     // when the last change arrived (zero: not since open)
+	interval time.Duration // recent time between changes (0 after a pause): pacing
+}
+
+// typingPause is a gap between edits after which the user is no longer typing in a burst.
+const typingPause = 2 * time.Second
+
+// typingInterval folds the gap between two edits into the running interval (an exponentially
+// weighted mean, so one slow key does not undo a burst); a pause resets it.
+func typingInterval(prevEdited time.Time, prev time.Duration, now time.Time) time.Duration {
+	if prevEdited.IsZero() {
+		return 0
+	}
+	gap := now.Sub(prevEdited)
+	if gap <= 0 || gap >= typingPause {
+		return 0
+	}
+	if prev == 0 {
+		return gap
+	}
+	return (7*prev + 3*gap) / 10
+}
+
+// typingIntervalAt is the document's typing interval as seen at now (0 after a pause).
+func (d *Document) typingIntervalAt(now time.Time) time.Duration {
+	if d.edited.IsZero() || now.Sub(d.edited) >= typingPause {
+		return 0
+	}
+	return d.interval
 }
 
 // lostDocument replaces d after a change that could not be applied.

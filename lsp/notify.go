@@ -35,6 +35,7 @@ func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageT
 // clearProblems forgets shown problems after a success, so a later outage is reported again.
 func (s *Server) clearProblems() {
 	s.mu.Lock()
+	s.lastProblem = ""
 	for k := range s.notified {
 		if k != "config" {
 			delete(s.notified, k)
@@ -75,6 +76,7 @@ func (s *Server) checkProblem(ctx context.Context) {
 	if show {
 		s.problemShown, s.problemAt = msg, now
 	}
+	s.lastProblem = msg
 	s.mu.Unlock()
 	if show {
 		s.log.Warn("shared dependency failing", "err", err)

@@ -3,6 +3,7 @@ package lsp
 import (
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"time"
 )
 
 // Prefetcher is what a service offers when it can prepare a completion ahead of the keystroke
@@ -17,7 +18,7 @@ type Prefetcher interface {
 // completionRequest is the engine's request for a completion in doc at off.
 func (s *Server) completionRequest(doc *Document, off int, cfg config.Config) completion.Request {
 	return completion.Request{Text: doc.Text, Offset: off, Path: s.relPath(doc.URI), File: documentPath(doc.URI), Repo: s.rootName,
-		Language: doc.LanguageID, Scope: s.cacheScope(cfg.CacheScope)}
+		Language: doc.LanguageID, Scope: s.cacheScope(cfg.CacheScope), TypingInterval: doc.typingIntervalAt(time.Now())}
 }
 
 // prefetch prepares a completion where the user is editing: on open (the top of the file,

@@ -88,6 +88,7 @@ type Server struct {
 	clientActions  clientActions        // what the client does with code actions
 	clientInline   bool                 // the client asks for textDocument/inlineCompletion
 	shown          shownRing            // suggestions shown, for the accept command
+	lastProblem    string               // what keeps completions from working now, with its fix ("" when fine)
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
 	problemAt      time.Time
@@ -399,6 +400,12 @@ func (s *Server) stats() map[string]any {
 		out = map[string]any{}
 	}
 	out["documents"] = s.docs.len()
+	s.mu.Lock()
+	out["model"] = s.cfg.CompletionModel
+	if s.lastProblem != "" {
+		out["problem"] = s.lastProblem
+	}
+	s.mu.Unlock()
 	return out
 }
 

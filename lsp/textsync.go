@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"go.lsp.dev/protocol"
 )
@@ -85,6 +86,8 @@ func (s *Server) didChange(raw json.RawMessage) error {
 			"completions are paused for this file until the editor reopens it or sends its full text.", d.URI, err))
 		return fmt.Errorf("didChange %s: %w", d.URI, err)
 	}
+	now := time.Now()
+	nd.edited, nd.interval = now, typingInterval(d.edited, d.interval, now)
 	s.docs.put(nd)
 	s.prefetch(nd, changeEnd(nd, p.ContentChanges, s.encoding()))
 	return nil

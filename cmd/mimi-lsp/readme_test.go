@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,7 +32,8 @@ func TestParseLocation(t *testing.T) {
 }
 
 // TestVSCodeSettingsMatchConfig keeps the VS Code extension's settings true to the server:
-// every mimi.* setting (but the client's own serverPath) is a server option with the same default.
+// every server option is a mimi.* setting with the same default, and every mimi.* setting but
+// the client's own (serverPath, enable, grafanaUrl) is a server option.
 func TestVSCodeSettingsMatchConfig(t *testing.T) {
 	b, err := os.ReadFile("../../editors/vscode/package.json")
 	if err != nil {
@@ -46,7 +48,9 @@ func TestVSCodeSettingsMatchConfig(t *testing.T) {
 			} `json:"configuration"`
 		} `json:"contributes"`
 	}
-	if err := json.Unmarshal(b, &pkg); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // 67108864, not 6.7108864e+07
+	if err := dec.Decode(&pkg); err != nil {
 		t.Fatal(err)
 	}
 	def := config.Default()
@@ -58,9 +62,14 @@ func TestVSCodeSettingsMatchConfig(t *testing.T) {
 	if len(props) < 5 {
 		t.Fatalf("only %d settings in package.json", len(props))
 	}
+	for _, f := range config.Fields() {
+		if _, ok := props["mimi."+f.JSON]; !ok {
+			t.Errorf("server setting %s has no mimi.%s in package.json", f.JSON, f.JSON)
+		}
+	}
 	for name, p := range props {
 		key := strings.TrimPrefix(name, "mimi.")
-		if key == "serverPath" {
+		if key == "serverPath" || key == "enable" || key == "grafanaUrl" {
 			continue
 		}
 		f, ok := byName[key]

@@ -1,48 +1,150 @@
 // mimi-lsp for VS Code: starts the mimi-lsp binary over stdio. Suggestions arrive as inline
-// ghost text (textDocument/inlineCompletion, LSP 3.18) and as completion items. Settings under
-// "mimi." are sent as initializationOptions and again on change
-// (workspace/didChangeConfiguration with a "mimi" section).
+// ghost text (textDocument/inlineCompletion, LSP 3.18); completion items are the server's choice
+// (off by default in an editor with ghost text). Settings under "mimi." are sent as
+// initializationOptions and again on change (workspace/didChangeConfiguration, section "mimi").
+//
+// A status bar item shows the model, the last latency and the cache hit rate (from the
+// server's mimi/stats), turns to a warning with the fix when Ollama or a model is missing, and
+// opens a menu of the extension's commands.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import { findServer, serverSettings, Stats, statusText } from "./logic";
 
 let client: LanguageClient | undefined;
-
-// Settings that are not server options.
-const clientOnly = new Set(["serverPath"]);
-
-export function serverSettings(cfg: { [key: string]: unknown }): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(cfg)) {
-    if (clientOnly.has(key) || typeof value === "function" || value === "" || value === undefined) {
-      continue;
-    }
-    out[key] = value;
-  }
-  return out;
-}
+let status: vscode.StatusBarItem;
+let refresh: NodeJS.Timeout | undefined;
 
 function settings(): Record<string, unknown> {
   const cfg = vscode.workspace.getConfiguration("mimi");
   return serverSettings(JSON.parse(JSON.stringify(cfg)));
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const command = vscode.workspace.getConfiguration("mimi").get<string>("serverPath", "mimi-lsp");
+let last: Stats | undefined;
+
+function enabled(): boolean {
+  return vscode.workspace.getConfiguration("mimi").get<boolean>("enable", true);
+}
+
+function render(): void {
+  const r = statusText(last, enabled());
+  status.text = r.text;
+  status.tooltip = r.tooltip;
+  status.backgroundColor = r.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+}
+
+async function poll(): Promise<void> {
+  if (!client?.isRunning()) {
+    return;
+  }
+  try {
+    last = await client.sendRequest<Stats>("mimi/stats");
+  } catch {
+    // the server is restarting: keep the last numbers
+  }
+  render();
+}
+
+async function startClient(context: vscode.ExtensionContext): Promise<void> {
+  const setting = vscode.workspace.getConfiguration("mimi").get<string>("serverPath", "mimi-lsp");
+  const command = findServer(setting);
+  if (!command) {
+    last = { problem: `mimi-lsp not found ("${setting}"): build it (make build) or install it (go install ./cmd/mimi-lsp), then put it on PATH or set mimi.serverPath.` };
+    render();
+    void vscode.window.showErrorMessage(last.problem ?? "", "Open settings").then((pick) => {
+      if (pick) {
+        void vscode.commands.executeCommand("workbench.action.openSettings", "mimi.serverPath");
+      }
+    });
+    return;
+  }
   const serverOptions: ServerOptions = { command, args: ["serve"], transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
     initializationOptions: settings(),
     synchronize: { configurationSection: "mimi" },
+    middleware: {
+      // The toggle: no request reaches the server while suggestions are off.
+      provideInlineCompletionItems: (doc, pos, ctx, token, next) => (enabled() ? next(doc, pos, ctx, token) : null),
+      provideCompletionItem: (doc, pos, ctx, token, next) => (enabled() ? next(doc, pos, ctx, token) : null),
+    },
   };
   client = new LanguageClient("mimi-lsp", "mimi-lsp", serverOptions, clientOptions);
   context.subscriptions.push(client);
   try {
     await client.start();
+    last = undefined;
+    await poll();
   } catch (err) {
-    void vscode.window.showErrorMessage(
-      `mimi-lsp could not start "${command}": ${String(err)}. Install it (make build) or set mimi.serverPath.`,
-    );
+    last = { problem: `mimi-lsp could not start "${command}": ${String(err)}` };
+    render();
+    void vscode.window.showErrorMessage(last.problem ?? "");
   }
+}
+
+async function menu(): Promise<void> {
+  const c = last?.completion;
+  const rows: (vscode.QuickPickItem & { run?: () => unknown })[] = [];
+  if (last?.problem) {
+    rows.push({ label: "$(warning) " + last.problem });
+  }
+  if (c) {
+    rows.push({
+      label: `$(graph) ${c.requests} completions · p50 ${Math.round(c.p50Seconds * 1000)} ms · p95 ${Math.round(c.p95Seconds * 1000)} ms`,
+      description: `${c.modelCalls} model calls · ${c.shown} shown · ${c.accepted} accepted`,
+    });
+  }
+  rows.push({ label: "", kind: vscode.QuickPickItemKind.Separator });
+  rows.push({ label: enabled() ? "$(circle-slash) Turn suggestions off" : "$(check) Turn suggestions on", run: () => vscode.commands.executeCommand("mimi-lsp.toggle") });
+  rows.push({ label: "$(refresh) Re-index the workspace", run: () => vscode.commands.executeCommand("mimi-lsp.reindex") });
+  rows.push({ label: "$(json) Show statistics", run: () => vscode.commands.executeCommand("mimi-lsp.showStats") });
+  rows.push({ label: "$(dashboard) Open the Grafana dashboard", run: () => vscode.commands.executeCommand("mimi-lsp.openDashboard") });
+  rows.push({ label: "$(output) Show the server log", run: () => client?.outputChannel.show() });
+  rows.push({ label: "$(debug-restart) Restart the server", run: () => vscode.commands.executeCommand("mimi-lsp.restart") });
+  const pick = await vscode.window.showQuickPick(rows, { title: "mimi-lsp" });
+  await pick?.run?.();
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  status.command = "mimi-lsp.menu";
+  render();
+  status.show();
+  context.subscriptions.push(
+    status,
+    vscode.commands.registerCommand("mimi-lsp.menu", menu),
+    vscode.commands.registerCommand("mimi-lsp.toggle", async () => {
+      await vscode.workspace.getConfiguration("mimi").update("enable", !enabled(), vscode.ConfigurationTarget.Global);
+      render();
+    }),
+    vscode.commands.registerCommand("mimi-lsp.reindex", async () => {
+      await client?.sendRequest("workspace/executeCommand", { command: "mimi.reindex", arguments: [] });
+    }),
+    vscode.commands.registerCommand("mimi-lsp.showStats", async () => {
+      await poll();
+      const doc = await vscode.workspace.openTextDocument({ language: "json", content: JSON.stringify(last ?? {}, null, 2) });
+      await vscode.window.showTextDocument(doc);
+    }),
+    vscode.commands.registerCommand("mimi-lsp.openDashboard", async () => {
+      const url = vscode.workspace.getConfiguration("mimi").get<string>("grafanaUrl", "http://127.0.0.1:3001/d/mimi-lsp/mimi-lsp");
+      await vscode.env.openExternal(vscode.Uri.parse(url));
+    }),
+    vscode.commands.registerCommand("mimi-lsp.restart", async () => {
+      if (client?.isRunning()) {
+        await client.restart();
+      } else {
+        await startClient(context);
+      }
+      await poll();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("mimi.enable")) {
+        render();
+      }
+    }),
+  );
+  refresh = setInterval(() => void poll(), 5000);
+  context.subscriptions.push({ dispose: () => refresh && clearInterval(refresh) });
+  await startClient(context);
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,0 +1,93 @@
+package completion
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// pending is the number of timers set and not yet fired or stopped.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDebounceWaitsBeforeTheModel: with a debounce, a request the cache cannot answer waits
+// before asking the model; a keystroke that cancels it during the wait costs no model call;
+// an answer in the cache or typing-ahead does not wait at all.
+func TestDebounceWaitsBeforeTheModel(t *testing.T) {
+	g := &scripted{chunks: []string{"a + b"}}
+	e, clk := newClockedEngine(g)
+	cfg := testConfig()
+	cfg.Debounce = 80 * time.Millisecond
+	e.SetConfig(cfg)
+	req := Request{Text: "x := \n", Offset: 5}
+
+	// Superseded during the wait: no model call.
+	ctx, cancel := context.WithCancel(context.Background())
+	first := goComplete(ctx, e, req)
+	waitUntil(t, func() bool { return clk.pending() == 1 })
+	cancel()
+	if r := recv(t, first); r.err == nil {
+		t.Fatalf("a cancelled wait answered %+v", r.res)
+	}
+	if n := g.calls.Load(); n != 0 {
+		t.Fatalf("model calls after a cancelled wait = %d", n)
+	}
+
+	// Waited out: the model answers.
+	second := goComplete(context.Background(), e, req)
+	waitUntil(t, func() bool { return clk.pending() == 1 })
+	if n := g.calls.Load(); n != 0 {
+		t.Fatalf("asked the model before the debounce passed (%d calls)", n)
+	}
+	if d := clk.fire(); len(d) != 1 || d[0] != 80*time.Millisecond {
+		t.Fatalf("timers %v, want one of 80ms", d)
+	}
+	if r := recv(t, second); r.err != nil || r.res.Source != SourceModel || g.calls.Load() != 1 {
+		t.Fatalf("%+v %v (calls %d)", r.res, r.err, g.calls.Load())
+	}
+
+	// The cache and typing-ahead answer at once: no timer.
+	for _, r := range []Request{req, {Text: "x := a\n", Offset: 6}} {
+		res, err := e.Complete(context.Background(), r)
+		if err != nil || res.Source == SourceModel {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	if n := clk.pending(); n != 0 {
+		t.Fatalf("%d timers set for answers that were ready", n)
+	}
+}
+
+// TestAdaptivePace: the wait follows the typing interval within [debounce, 4×debounce]; no
+// debounce means no wait whatever the pace; without adaptive the debounce is fixed.
+func TestAdaptivePace(t *testing.T) {
+	e := newTestEngine(&scripted{})
+	for _, tc := range []struct {
+		debounce, interval time.Duration
+		adaptive           bool
+		want               time.Duration
+	}{
+		{0, 100 * time.Millisecond, true, 0},
+		{50 * time.Millisecond, 100 * time.Millisecond, false, 50 * time.Millisecond},
+		{50 * time.Millisecond, 0, true, 50 * time.Millisecond},                      // after a pause
+		{50 * time.Millisecond, 20 * time.Millisecond, true, 50 * time.Millisecond},  // never below debounce
+		{50 * time.Millisecond, 100 * time.Millisecond, true, 150 * time.Millisecond}, // 1.5× the interval
+		{50 * time.Millisecond, 400 * time.Millisecond, true, 200 * time.Millisecond}, // at most 4× debounce
+	} {
+		cfg := testConfig()
+		cfg.Debounce, cfg.Adaptive = tc.debounce, tc.adaptive
+		e.SetConfig(cfg)
+		if got := e.pace(Request{TypingInterval: tc.interval}); got != tc.want {
+			t.Errorf("debounce %v adaptive %v interval %v: wait %v, want %v", tc.debounce, tc.adaptive, tc.interval, got, tc.want)
+		}
+	}
+}
