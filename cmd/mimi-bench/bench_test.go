@@ -38,6 +38,9 @@ func TestReplaySmoke(t *testing.T) {
 	if rep.ModelCalls == 0 || rep.ModelCalls >= rep.Keystrokes || rep.BySource["typing-ahead"] == 0 {
 		t.Fatalf("reuse not measured: %+v", rep)
 	}
+	if rep.Accepted == 0 || rep.ServerAccepted != rep.Accepted || rep.ServerShown < rep.Accepted {
+		t.Fatalf("accepts: the replay took %d, the server counted %d accepted of %d shown", rep.Accepted, rep.ServerAccepted, rep.ServerShown)
+	}
 	if rep.Requests != rep.Keystrokes {
 		t.Fatalf("%d requests for %d keystrokes: one completion per keystroke expected", rep.Requests, rep.Keystrokes)
 	}

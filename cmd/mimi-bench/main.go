@@ -32,7 +32,7 @@ type options struct {
 	functions, maxKeys, maxBody                int
 	seed                                       uint64
 	p50, p99, delay                            time.Duration
-	accept, retype, wrong                      float64
+	accept, retype, wrong, pause               float64
 	jsonOut                                    bool
 	extraEnv                                   []string
 }
@@ -54,6 +54,7 @@ func main() {
 	flag.DurationVar(&o.delay, "keystroke", 60*time.Millisecond, "time between keystrokes")
 	flag.Float64Var(&o.accept, "accept", 0.5, "probability of accepting a suggestion that matches the text")
 	flag.Float64Var(&o.retype, "retype", 0.03, "probability per keystroke of deleting 1–5 characters and retyping")
+	flag.Float64Var(&o.pause, "pause", 0, "probability after a word (space, newline, punctuation) of a 300–900 ms pause (0: a steady key every --keystroke)")
 	flag.Float64Var(&o.wrong, "wrong", 0.3, "share of fake answers that are wrong")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	flag.Parse()
@@ -82,6 +83,8 @@ type report struct {
 	Errors          int                `json:"errors"`
 	Accepted        int                `json:"accepted"`
 	AcceptedChars   int                `json:"accepted_chars"`
+	ServerShown     int                `json:"server_shown"`    // suggestions the server counted as shown
+	ServerAccepted  int                `json:"server_accepted"` // accepts the server counted (mimi.accepted)
 	P50, P95, P99   float64            // ms, of answered requests
 	ModelCalls      int                `json:"model_calls"`
 	CallsPer100Keys float64            `json:"model_calls_per_100_keystrokes"`
@@ -129,7 +132,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	if _, err := c.Initialize(ictx, "file:///bench", []string{"utf-16"}, nil); err != nil {
 		return nil, err
 	}
-	r := &replayer{c: c, rng: rand.New(rand.NewPCG(o.seed, 7)), delay: o.delay, accept: o.accept, retype: o.retype, maxKeys: o.maxKeys}
+	r := &replayer{c: c, rng: rand.New(rand.NewPCG(o.seed, 7)), delay: o.delay, accept: o.accept, retype: o.retype, pause: o.pause, maxKeys: o.maxKeys}
 	if orc != nil {
 		r.onFile = orc.setTarget
 	}
@@ -156,6 +159,8 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		Completion struct {
 			BySource    map[string]int `json:"bySource"`
 			ModelCalls  int            `json:"modelCalls"`
+			Shown       int            `json:"shown"`
+			Accepted    int            `json:"accepted"`
 			PromptBytes int64          `json:"promptBytes"`
 		} `json:"completion"`
 	}
@@ -165,6 +170,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.ModelCalls, rep.BySource, rep.PromptBytes = st.Completion.ModelCalls, st.Completion.BySource, st.Completion.PromptBytes
+	rep.ServerShown, rep.ServerAccepted = st.Completion.Shown, st.Completion.Accepted
 	if rep.Keystrokes > 0 {
 		rep.CallsPer100Keys = 100 * float64(rep.ModelCalls) / float64(rep.Keystrokes)
 	}
@@ -212,6 +218,6 @@ func (r *report) print(w io.Writer) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  answered from %-13s %6d  %5.1f%%\n", k, r.BySource[k], 100*r.ShareBySource[k])
 	}
-	fmt.Fprintf(w, "accepted %d suggestions (%d chars)\n", r.Accepted, r.AcceptedChars)
+	fmt.Fprintf(w, "accepted %d suggestions (%d chars); the server counted %d shown, %d accepted\n", r.Accepted, r.AcceptedChars, r.ServerShown, r.ServerAccepted)
 	fmt.Fprintf(w, "server RSS %d KiB (peak %d KiB)\n", r.RSSKiB, r.PeakKiB)
 }

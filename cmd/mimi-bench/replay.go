@@ -23,6 +23,7 @@ type replayer struct {
 	delay   time.Duration // between keystrokes (how long a pending request may take)
 	accept  float64
 	retype  float64
+	pause   float64 // probability of a thinking pause after a word (space, newline, punctuation)
 	maxKeys int
 	onFile  func(text string)
 
@@ -149,11 +150,15 @@ func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 			}
 		}
 		last = r.send(uri, doc, t.BodyStart+typed)
+		wait := r.delay
+		if c := body[typed-1]; r.pause > 0 && strings.IndexByte(" \n\t.,;(){}", c) >= 0 && r.rng.Float64() < r.pause {
+			wait = 300*time.Millisecond + time.Duration(r.rng.IntN(600))*time.Millisecond // the user stops to think
+		}
 		var res result
 		select {
 		case res = <-last.done:
 			last = nil
-		case <-time.After(r.delay):
+		case <-time.After(wait):
 			continue
 		}
 		list := r.record(res)
@@ -182,6 +187,12 @@ func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 		typed += len(sugg)
 		r.accepted++
 		r.acceptedCh += len(sugg)
+		if cmd := list.Items[0].Command; cmd != nil {
+			// As an editor does after inserting an item: the server counts the accept.
+			if err := r.c.Call(ctx, "workspace/executeCommand", map[string]any{"command": cmd.Command, "arguments": cmd.Arguments}, nil); err != nil {
+				return err
+			}
+		}
 	}
 	if last != nil {
 		r.record(<-last.done)
