@@ -22,17 +22,7 @@ import (
 // sessions use, not one chosen at start (a session on its own Redis included).
 func TestCacheAPIClearsWhatSessionsUse(t *testing.T) {
 	srv := redistest.Start(t)
-	cfg := config.Default()
-	cfg.OllamaHost, cfg.Indexing = "http://127.0.0.1:1", false
-	w := New(cfg, slog.New(slog.DiscardHandler))
-	defer w.Close(time.Second)
-	withRedis := cfg
-	withRedis.RedisURL, withRedis.RedisTimeout = srv.URL(), 2*time.Second
-	s, err := w.NewSession(withRedis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	w, s, _ := redisSession(t, srv, nil)
 	ctx := context.Background()
 	scan := func() string { out, _ := srv.Cli("--scan"); return out }
 	if err := s.tier.v.Set(ctx, cache.KindCompletion, "k", []byte("a + b")); err != nil {
@@ -88,19 +78,9 @@ func TestCacheAPIClearsWhatSessionsUse(t *testing.T) {
 // it counted stay in the exported totals (Prometheus would read a drop as a counter reset).
 func TestCacheCountersNeverGoDown(t *testing.T) {
 	srv := redistest.Start(t)
-	cfg := config.Default()
-	cfg.OllamaHost, cfg.Indexing = "http://127.0.0.1:1", false
-	w := New(cfg, slog.New(slog.DiscardHandler))
-	defer w.Close(time.Second)
 	zero := time.Duration(0)
-	w.linger = &zero
-	withRedis := cfg
-	withRedis.RedisURL, withRedis.RedisTimeout = srv.URL(), 2*time.Second
-	s, err := w.NewSession(withRedis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	w, s, cfg := redisSession(t, srv, func(w *Wiring) { w.linger = &zero })
+	withRedis := s.cfg
 	ctx := context.Background()
 	for i := range 3 {
 		s.tier.v.GetTier(ctx, cache.KindCompletion, fmt.Sprint("missing-", i))
@@ -138,4 +118,25 @@ func TestCacheCountersNeverGoDown(t *testing.T) {
 	if after := total(); after < before {
 		t.Fatalf("lookups went down from %d to %d after the tier was released", before, after)
 	}
+}
+
+// redisSession is a wiring (memory-only by default; prep adjusts it) with one session on srv;
+// cfg is the wiring's memory-only configuration. Both are closed when the test ends.
+func redisSession(t *testing.T, srv *redistest.Server, prep func(*Wiring)) (*Wiring, *Session, config.Config) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.OllamaHost, cfg.Indexing = "http://127.0.0.1:1", false
+	w := New(cfg, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { w.Close(time.Second) })
+	if prep != nil {
+		prep(w)
+	}
+	withRedis := cfg
+	withRedis.RedisURL, withRedis.RedisTimeout = srv.URL(), 2*time.Second
+	s, err := w.NewSession(withRedis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return w, s, cfg
 }
