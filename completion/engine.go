@@ -51,6 +51,8 @@ type Request struct {
 	// TypingInterval is the recent time between the user's edits of this document (0 when
 	// unknown or after a pause): adaptive pacing waits longer while it is short.
 	TypingInterval time.Duration
+	// Explicit: the user asked for this suggestion (not typing-triggered): it never waits.
+	Explicit bool
 }
 
 // Source says where an answer came from.
@@ -80,10 +82,15 @@ type Result struct {
 	Ref Ref
 }
 
-// Ref names a shown suggestion's context so an accept can be reported back.
+// Ref names a shown suggestion so an accept can be reported back.
 type Ref struct {
 	ctxKey string
+	id     uint64
 }
+
+// ID identifies the suggestion: the rest of it served by typing-ahead as the user types on
+// (and the same answer served again at the same place) has the same ID; 0 when unknown.
+func (r Ref) ID() uint64 { return r.id }
 
 // Engine answers completions. It is safe for concurrent use.
 type Engine struct {
@@ -218,7 +225,8 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	st.context = t.Sub(start)
 	// Typing-ahead may wait here for a suggestion that is still streaming: that wait counts as
 	// the cache stage (it is the rest of an answer already being paid for).
-	if rest, ok := e.ta.lookup(ctx, p.ctxKey, r.Text, r.Offset); ok {
+	if rest, id, ok := e.ta.lookup(ctx, p.ctxKey, r.Text, r.Offset); ok {
+		res.Ref.id = id
 		st.cache = e.now().Sub(t)
 		e.report(&st)
 		res.Text, res.Source = rest, SourceTypeahead
@@ -241,7 +249,7 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		if tier == cache.TierRedis {
 			res.Source = SourceRedis
 		}
-		e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
+		res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 		st.postprocess = e.now().Sub(now)
 		e.report(&st)
 		return res, nil
@@ -273,7 +281,7 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 				return res, f.err
 			}
 			// The request that started the call is answered by the model; the others shared it.
-			res.Text, res.Source = f.text, SourceShared
+			res.Text, res.Source, res.Ref.id = f.text, SourceShared, f.sugg
 			if leader {
 				res.Source = SourceModel
 			}

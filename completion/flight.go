@@ -38,6 +38,7 @@ type flight struct {
 	text string
 	err  error
 	pp   time.Duration // post-processing the answer took
+	sugg uint64        // the answer's typing-ahead entry (Ref.ID)
 
 	mu    sync.Mutex
 	refs  int  // requests waiting for the answer

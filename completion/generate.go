@@ -14,6 +14,7 @@ func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
 	single := p.pp.singleLine()
 	maxLines := p.pp.MaxLines
 	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix, f)
+	f.sugg = entry.id // read by the waiters after f.done closes
 	g, err := gen.Generate(ctx, f.call, p.req, func(_, soFar string) bool {
 		entry.update(soFar)
 		// Stop as soon as the answer can no longer change after post-processing.

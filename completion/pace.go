@@ -8,14 +8,18 @@ import (
 // Pacing: a request the cache and typing-ahead cannot answer waits Config.Debounce before it
 // asks the model; the editor's next keystroke supersedes (cancels) it during the wait, so a
 // burst of typing costs one model call, not one per key. With Config.Adaptive the wait follows
-// the user's pace (Tabby's adaptive debounce): while they type fast it stretches to half again
-// their recent interval between keystrokes (at most 4× Debounce), after a pause it is Debounce.
+// the user's own pace (Tabby's adaptive debounce): while they are typing it is half again their
+// recent gap between keystrokes, so their next key still lands inside it (between Debounce and
+// 4× Debounce); after a pause it is Debounce. A request the user made explicitly never waits.
 
 // pace is how long r waits before asking the model.
 func (e *Engine) pace(r Request) time.Duration {
 	e.mu.RLock()
 	base, adaptive := e.cfg.Debounce, e.cfg.Adaptive
 	e.mu.RUnlock()
+	if r.Explicit {
+		return 0
+	}
 	if base <= 0 || !adaptive || r.TypingInterval <= 0 {
 		return base
 	}

@@ -78,14 +78,17 @@ func TestAdaptivePace(t *testing.T) {
 	}{
 		{0, 100 * time.Millisecond, true, 0},
 		{50 * time.Millisecond, 100 * time.Millisecond, false, 50 * time.Millisecond},
-		{50 * time.Millisecond, 0, true, 50 * time.Millisecond},                      // after a pause
-		{50 * time.Millisecond, 20 * time.Millisecond, true, 50 * time.Millisecond},  // never below debounce
+		{50 * time.Millisecond, 0, true, 50 * time.Millisecond},                       // after a pause
+		{50 * time.Millisecond, 20 * time.Millisecond, true, 50 * time.Millisecond},   // never below debounce
 		{50 * time.Millisecond, 100 * time.Millisecond, true, 150 * time.Millisecond}, // 1.5× the interval
 		{50 * time.Millisecond, 400 * time.Millisecond, true, 200 * time.Millisecond}, // at most 4× debounce
 	} {
 		cfg := testConfig()
 		cfg.Debounce, cfg.Adaptive = tc.debounce, tc.adaptive
 		e.SetConfig(cfg)
+		if got := e.pace(Request{TypingInterval: tc.interval, Explicit: true}); got != 0 {
+			t.Errorf("an explicit request waits %v", got)
+		}
 		if got := e.pace(Request{TypingInterval: tc.interval}); got != tc.want {
 			t.Errorf("debounce %v adaptive %v interval %v: wait %v, want %v", tc.debounce, tc.adaptive, tc.interval, got, tc.want)
 		}

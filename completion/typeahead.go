@@ -14,9 +14,11 @@ type typeahead struct {
 	mu      sync.Mutex
 	entries []*taEntry // newest last, at most max
 	max     int
+	lastID  uint64 // entries are numbered: a suggestion's id (Ref.ID) across continuations
 }
 
 type taEntry struct {
+	id     uint64  // the suggestion's id (Ref.ID): its continuations by typing-ahead share it
 	ctxKey string  // hash of everything but the prefix: template, model, options, suffix, path, scope
 	offset int     // cursor byte offset when the suggestion was asked for
 	qtail  string  // the prompt's prefix window then (a copy, not a view of the document)
@@ -38,6 +40,8 @@ const maxTyped = 2048
 func (t *typeahead) add(e *taEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.lastID++
+	e.id = t.lastID
 	// Replace an entry for the same place: the newest answer wins.
 	for i, old := range t.entries {
 		if old.ctxKey == e.ctxKey && old.offset == e.offset && old.qtail == e.qtail {
@@ -85,13 +89,28 @@ func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string, f *
 	return e
 }
 
-// addDone registers a finished suggestion (e.g. one served from the cache).
-func (t *typeahead) addDone(ctxKey string, offset int, prefixWindow, text string) {
+// addDone registers a finished suggestion (e.g. one served from the cache) and returns its id:
+// the same suggestion already registered for the same place keeps its id.
+func (t *typeahead) addDone(ctxKey string, offset int, prefixWindow, text string) uint64 {
 	if text == "" {
-		return
+		return 0
 	}
+	t.mu.Lock()
+	for _, old := range t.entries {
+		if old.ctxKey == ctxKey && old.offset == offset && old.qtail == prefixWindow {
+			old.mu.Lock()
+			same := old.ok && old.final == text
+			old.mu.Unlock()
+			if same {
+				t.mu.Unlock()
+				return old.id
+			}
+		}
+	}
+	t.mu.Unlock()
 	e := t.newEntry(ctxKey, offset, prefixWindow, nil)
 	e.finish(text, true)
+	return e.id
 }
 
 func (e *taEntry) update(soFar string) {
@@ -139,7 +158,7 @@ func (e *taEntry) waitAgreeing(ctx context.Context, typed string) bool {
 }
 
 // lookup returns the remainder of a suggestion that the text typed since agrees with.
-func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int) (string, bool) {
+func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int) (string, uint64, bool) {
 	t.mu.Lock()
 	cands := make([]*taEntry, 0, 4)
 	for i := len(t.entries) - 1; i >= 0; i-- {
@@ -168,7 +187,7 @@ func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int)
 			e.flight.release()
 			if !ok {
 				if ctx.Err() != nil {
-					return "", false
+					return "", 0, false
 				}
 				continue
 			}
@@ -177,8 +196,8 @@ func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int)
 		final, ok := e.final, e.ok
 		e.mu.Unlock()
 		if ok && len(final) > len(typed) && strings.HasPrefix(final, typed) {
-			return final[len(typed):], true
+			return final[len(typed):], e.id, true
 		}
 	}
-	return "", false
+	return "", 0, false
 }

@@ -33,8 +33,10 @@ func runNeovim(t *testing.T, script string) (string, *ollamatest.Server) {
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "other.go"), []byte("package main\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{"other.go": "package main\n", "other.c": "int one(void) { return 1; }\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	scriptPath, _ := filepath.Abs(script)
 	rtp, _ := filepath.Abs("../editors/neovim") // the shipped config, not a copy
@@ -77,7 +79,8 @@ func TestNeovimRunsCodeAction(t *testing.T) {
 // accepted from the completion menu (<C-x><C-o>, <C-y>) is counted by the server.
 func TestNeovimAcceptsWithTheShippedConfig(t *testing.T) {
 	got, ol := runNeovim(t, "testdata/nvim_accept.lua")
-	for _, want := range []string{"native config cmd mimi-lsp on_attach function", "clients 1 buffers of the first 2", "line \treturn " + ollamatest.Answer, "accepted=1"} {
+	for _, want := range []string{"native config cmd mimi-lsp on_attach function", "clients 1 buffers of the first 2", "line \treturn " + ollamatest.Answer, "accepted=1",
+		"c omnifunc v:lua.vim.lsp.omnifunc clients 1"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("want %q; script output:\n%s\nollama log tail:\n%s", want, got, ol.Tail())
 		}

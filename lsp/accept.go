@@ -28,12 +28,15 @@ type Acceptor interface {
 // seconds of its suggestion, long before 256 newer ones were shown.
 const shownMax = 256
 
-// shownRing remembers the last suggestions shown, by id, for the accept command.
+// shownRing remembers the last suggestions shown, by id, for the accept command. A suggestion
+// continued by typing-ahead (or served again at the same place) keeps its id and is counted
+// as shown once.
 type shownRing struct {
 	mu    sync.Mutex
 	next  uint64
 	byID  map[uint64]*shownEntry
-	order []uint64 // oldest first
+	byRef map[uint64]uint64 // the engine's suggestion id (Ref.ID) → our id
+	order []uint64          // oldest first
 }
 
 type shownEntry struct {
@@ -42,22 +45,35 @@ type shownEntry struct {
 	accepted      bool
 }
 
-// add records a suggestion about to be shown and returns its id.
-func (s *shownRing) add(e *shownEntry) uint64 {
+// add records a suggestion about to be shown and returns its id; fresh is false when the same
+// suggestion was shown before (it keeps its id).
+func (s *shownRing) add(e *shownEntry) (id uint64, fresh bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byID == nil {
-		s.byID = map[uint64]*shownEntry{}
+		s.byID, s.byRef = map[uint64]*shownEntry{}, map[uint64]uint64{}
+	}
+	if ref := e.ref.ID(); ref != 0 {
+		if id, ok := s.byRef[ref]; ok {
+			return id, false
+		}
 	}
 	s.next++
-	id := s.next
+	id = s.next
 	s.byID[id] = e
+	if ref := e.ref.ID(); ref != 0 {
+		s.byRef[ref] = id
+	}
 	s.order = append(s.order, id)
 	if len(s.order) > shownMax {
-		delete(s.byID, s.order[0])
+		old := s.order[0]
+		if ref := s.byID[old].ref.ID(); ref != 0 && s.byRef[ref] == old {
+			delete(s.byRef, ref)
+		}
+		delete(s.byID, old)
 		s.order = s.order[1:]
 	}
-	return id
+	return id, true
 }
 
 // accept marks id accepted; ok is false for an unknown (forgotten) id or a second accept.
@@ -73,9 +89,17 @@ func (s *shownRing) accept(id uint64) (shownEntry, bool) {
 }
 
 // acceptCommand returns the command a suggestion carries, after counting it as shown.
+// An editor known never to run an item's command (Helix) gets none, and its suggestions are
+// not counted: shown without a way to be accepted would only lower the acceptance rate.
 func (s *Server) acceptCommand(res completion.Result) *protocol.Command {
-	id := s.shown.add(&shownEntry{source: string(res.Source), model: res.Model, ref: res.Ref})
-	if s.opts.Observer != nil {
+	s.mu.Lock()
+	runs := !s.clientNoCommands
+	s.mu.Unlock()
+	if !runs {
+		return nil
+	}
+	id, fresh := s.shown.add(&shownEntry{source: string(res.Source), model: res.Model, ref: res.Ref})
+	if fresh && s.opts.Observer != nil {
 		s.opts.Observer.Suggestion("shown", string(res.Source), res.Model)
 	}
 	return &protocol.Command{Title: "mimi: suggestion accepted", Command: CommandAccepted, Arguments: []any{strconv.FormatUint(id, 10)}}

@@ -52,15 +52,33 @@ func TestAcceptedSuggestionsAreCounted(t *testing.T) {
 	if strings.Contains(string(itemCmd.Arguments[0]), "a + b") {
 		t.Fatalf("the command carries the suggestion's text: %s", itemCmd.Arguments[0])
 	}
+	// The same suggestion through inline completion, then its rest as the user types it:
+	// one suggestion, one id, shown once.
 	var inl lsptest.InlineList
 	if err := s.c.Call(ctx(t), "textDocument/inlineCompletion", lsptest.PositionParams(uri, 3, 8), &inl); err != nil {
 		t.Fatal(err)
 	}
-	if len(inl.Items) != 1 || inl.Items[0].Command == nil || string(inl.Items[0].Command.Arguments[0]) == string(itemCmd.Arguments[0]) {
-		t.Fatalf("inline item %+v (each shown suggestion gets its own id)", inl.Items)
+	if len(inl.Items) != 1 || inl.Items[0].Command == nil || string(inl.Items[0].Command.Arguments[0]) != string(itemCmd.Arguments[0]) {
+		t.Fatalf("inline item %+v: want the completion item's id %s", inl.Items, itemCmd.Arguments[0])
 	}
-	if st := s.acceptStats(t); st.Completion.Shown != 2 || st.Completion.Accepted != 0 {
+	_ = s.c.DidChange(uri, 2, lsptest.Change{StartLine: 3, StartChar: 8, EndLine: 3, EndChar: 8, Text: "a "})
+	if err := s.c.Call(ctx(t), "textDocument/inlineCompletion", lsptest.PositionParams(uri, 3, 10), &inl); err != nil {
+		t.Fatal(err)
+	}
+	if len(inl.Items) != 1 || inl.Items[0].InsertText != "+ b" || string(inl.Items[0].Command.Arguments[0]) != string(itemCmd.Arguments[0]) {
+		t.Fatalf("typing-ahead item %+v: want the rest under id %s", inl.Items, itemCmd.Arguments[0])
+	}
+	if st := s.acceptStats(t); st.Completion.Shown != 1 || st.Completion.Accepted != 0 {
 		t.Fatalf("before any accept: %+v", st.Completion)
+	}
+	// Another suggestion elsewhere is another id.
+	_ = s.c.DidChange(uri, 3, lsptest.Change{StartLine: 4, StartChar: 1, EndLine: 4, EndChar: 1, Text: "\nfunc sub(a, b int) int {\n\treturn \n"})
+	list = s.complete(t, uri, 6, 8)
+	if len(list.Items) != 1 || string(list.Items[0].Command.Arguments[0]) == string(itemCmd.Arguments[0]) {
+		t.Fatalf("a second suggestion %+v shares the first's id", list.Items)
+	}
+	if st := s.acceptStats(t); st.Completion.Shown != 2 {
+		t.Fatalf("two suggestions: %+v", st.Completion)
 	}
 	exec := func(args ...any) error {
 		return s.c.Call(ctx(t), "workspace/executeCommand", map[string]any{"command": lsp.CommandAccepted, "arguments": args}, nil)
@@ -80,7 +98,7 @@ func TestAcceptedSuggestionsAreCounted(t *testing.T) {
 	}
 	st := s.acceptStats(t)
 	if st.Completion.Shown != 2 || st.Completion.Accepted != 1 || st.Completion.AcceptRate != 0.5 ||
-		st.Completion.AcceptedBySource["memory"] != 1 {
+		st.Completion.AcceptedBySource["model"] != 1 { // where the suggestion first came from
 		t.Fatalf("after one accept: %+v", st.Completion)
 	}
 }
@@ -154,5 +172,26 @@ func TestStatsCarryTheProblem(t *testing.T) {
 	st.Problem = ""
 	if err := s.c.Call(ctx(t), "mimi/stats", nil, &st); err != nil || st.Problem != "" {
 		t.Fatalf("problem after a working completion: %q %v", st.Problem, err)
+	}
+}
+
+// TestHelixItemsCarryNoAcceptCommand: Helix never runs an item's command, so its items carry
+// none and are not counted as shown (they would only lower the acceptance rate).
+func TestHelixItemsCarryNoAcceptCommand(t *testing.T) {
+	f := newFake(t, "a + b")
+	s := start(t, f.URL, nil)
+	if err := s.c.Call(ctx(t), "initialize", map[string]any{"processId": nil, "rootUri": "file:///work",
+		"clientInfo": map[string]any{"name": "helix", "version": "25.07"}, "capabilities": map[string]any{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.c.Notify("initialized", map[string]any{})
+	uri := "file:///work/add.go"
+	_ = s.c.DidOpen(uri, "go", "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n")
+	list := s.complete(t, uri, 3, 8)
+	if len(list.Items) != 1 || list.Items[0].Command != nil {
+		t.Fatalf("helix item %+v", list.Items)
+	}
+	if st := s.acceptStats(t); st.Completion.Shown != 0 {
+		t.Fatalf("helix suggestions counted as shown: %+v", st.Completion)
 	}
 }

@@ -20,7 +20,13 @@ import (
 type positionParams struct {
 	TextDocument textDocumentIdentifier `json:"textDocument"`
 	Position     *Position              `json:"position"`
+	Context      struct {
+		TriggerKind int `json:"triggerKind"`
+	} `json:"context"`
 }
+
+// inlineInvoked is InlineCompletionTriggerKind.Invoked (LSP 3.18): the user asked explicitly.
+const inlineInvoked = 1
 
 // inlineCompletionItem and inlineCompletionList are LSP 3.18 types (absent from protocol v0.12.0).
 type inlineCompletionItem struct {
@@ -79,6 +85,7 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 	s.mu.Unlock()
 
 	req := s.completionRequest(doc, off, cfg)
+	req.Explicit = inline && p.Context.TriggerKind == inlineInvoked // no debounce: the user is waiting
 	go func() {
 		defer s.untrack(c)
 		defer s.forgetLatest(doc.URI+"\x00"+method, c)
@@ -117,6 +124,9 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 			observe("empty")
 		} else {
 			observe("answered")
+			s.mu.Lock()
+			s.lastAnswer = lastAnswer{Source: string(res.Source), Seconds: time.Since(start).Seconds()}
+			s.mu.Unlock()
 		}
 		s.clearProblems()
 		res.Text = matchLineEndings(doc.Text, res.Text)

@@ -119,6 +119,8 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 		// Helix resolves code actions blocking its UI (then drops them after its timeout):
 		// it gets the command path, which applies the edit when the model is done.
 		s.clientActions.resolveEdit = false
+		// Nor does it run a completion item's command (helix-editor/helix#15585).
+		s.clientNoCommands = true
 	}
 	s.root = rootPath
 	if rootPath != "" {

@@ -76,7 +76,6 @@ func (s *Server) checkProblem(ctx context.Context) {
 	if show {
 		s.problemShown, s.problemAt = msg, now
 	}
-	s.lastProblem = msg
 	s.mu.Unlock()
 	if show {
 		s.log.Warn("shared dependency failing", "err", err)

@@ -77,18 +77,20 @@ type Server struct {
 	wg       sync.WaitGroup
 	notified map[string]bool // problems already shown to the user (by kind)
 	bgState
-	roots          []string             // workspace folders (absolute paths) to index
-	clientProgress bool                 // the client supports window/workDoneProgress
-	progresses     map[string]*progress // by token, for window/workDoneProgress/cancel
-	indexCancel    context.CancelFunc   // the running indexing, if any
-	refreshing     bool                 // a quiet index refresh runs
-	refreshPaths   map[string]bool      // files changed since it started: one more round
-	refreshFull    bool                 // or a full re-walk
-	clientWatch    bool                 // the client registers file watchers dynamically
-	clientActions  clientActions        // what the client does with code actions
-	clientInline   bool                 // the client asks for textDocument/inlineCompletion
-	shown          shownRing            // suggestions shown, for the accept command
-	lastProblem    string               // what keeps completions from working now, with its fix ("" when fine)
+	roots            []string             // workspace folders (absolute paths) to index
+	clientProgress   bool                 // the client supports window/workDoneProgress
+	progresses       map[string]*progress // by token, for window/workDoneProgress/cancel
+	indexCancel      context.CancelFunc   // the running indexing, if any
+	refreshing       bool                 // a quiet index refresh runs
+	refreshPaths     map[string]bool      // files changed since it started: one more round
+	refreshFull      bool                 // or a full re-walk
+	clientWatch      bool                 // the client registers file watchers dynamically
+	clientActions    clientActions        // what the client does with code actions
+	clientInline     bool                 // the client asks for textDocument/inlineCompletion
+	clientNoCommands bool                 // the client never runs an item's command (Helix)
+	shown            shownRing            // suggestions shown, for the accept command
+	lastProblem      string               // why completions fail now, with its fix ("" when they work)
+	lastAnswer       lastAnswer           // the session's latest answered completion (mimi/stats)
 	// The last Service.Problem shown, when, and since when it has been healthy.
 	problemShown   string
 	problemAt      time.Time
@@ -400,13 +402,26 @@ func (s *Server) stats() map[string]any {
 		out = map[string]any{}
 	}
 	out["documents"] = s.docs.len()
+	dep := s.svc.Problem() // a shared dependency (Redis) failing: asked now, so it never flickers
 	s.mu.Lock()
 	out["model"] = s.cfg.CompletionModel
 	if s.lastProblem != "" {
 		out["problem"] = s.lastProblem
+	} else if dep != nil {
+		out["problem"] = "mimi-lsp: " + dep.Error()
+	}
+	if s.lastAnswer.Source != "" {
+		out["last"] = s.lastAnswer
 	}
 	s.mu.Unlock()
 	return out
+}
+
+// lastAnswer is the latest answered completion of a session: what an editor's status item
+// shows as "last latency".
+type lastAnswer struct {
+	Source  string  `json:"source"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Observer is what the server reports to (metrics). Methods must be cheap and safe for

@@ -100,7 +100,7 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 	}, []string{"model", "task"})
 	m.stages = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "mimi_completion_stage_duration_seconds",
-		Help:    "Where a completion's time goes, by stage: context (prompt assembly), retrieval (code from other files), cache (typing-ahead and cache lookups), model (waiting for the model's answer, queue included), postprocess.",
+		Help:    "Where an answered completion's time goes, by stage: context (prompt assembly), retrieval (code from other files), cache (typing-ahead and cache lookups), debounce (waiting for the next keystroke), model (its queue, the generation, storing the answer), postprocess.",
 		Buckets: stageBuckets,
 	}, []string{"stage"})
 	m.suggestions = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -38,7 +38,8 @@ func TestReplaySmoke(t *testing.T) {
 	if rep.ModelCalls == 0 || rep.ModelCalls >= rep.Keystrokes || rep.BySource["typing-ahead"] == 0 {
 		t.Fatalf("reuse not measured: %+v", rep)
 	}
-	if rep.Accepted == 0 || rep.ServerAccepted != rep.Accepted || rep.ServerShown < rep.Accepted {
+	// A suggestion accepted again after a retype is one suggestion: counted once by the server.
+	if rep.Accepted == 0 || rep.ServerAccepted == 0 || rep.ServerAccepted > rep.Accepted || rep.ServerShown < rep.ServerAccepted {
 		t.Fatalf("accepts: the replay took %d, the server counted %d accepted of %d shown", rep.Accepted, rep.ServerAccepted, rep.ServerShown)
 	}
 	if rep.Requests != rep.Keystrokes {

@@ -61,7 +61,12 @@ poll(20000, 'the server', function() local c = mimi()[1]; return c ~= nil and c.
     end, function()
       log('line ' .. vim.api.nvim_buf_get_lines(bufnr, 9, 10, false)[1])
       log(string.format('stats shown=%d accepted=%d acceptRate=%.2f', stats.shown, stats.accepted, stats.acceptRate))
-      finish()
+      -- A C file: its filetype plugin sets ccomplete#Complete; mimi's attach replaces it.
+      vim.cmd('edit ' .. root .. '/other.c')
+      poll(20000, 'the C buffer to use the LSP omnifunc', function() return vim.bo.omnifunc == 'v:lua.vim.lsp.omnifunc' end, function()
+        log('c omnifunc ' .. vim.bo.omnifunc .. ' clients ' .. #mimi())
+        finish()
+      end)
     end)
   end)
 end)

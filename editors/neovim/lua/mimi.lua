@@ -73,7 +73,10 @@ local function attach(o, bufnr)
   local config = {
     name = 'mimi', cmd = o.cmd, cmd_env = o.cmd_env, root_dir = root, init_options = o.init_options,
     on_attach = function(_, b)
-      if vim.bo[b].omnifunc == '' then vim.bo[b].omnifunc = 'v:lua.vim.lsp.omnifunc' end
+      -- The LSP omnifunc (it asks every attached server), unless a plugin set its own: the
+      -- filetype's built-in one (ccomplete#Complete, javascriptcomplete#CompleteJS, …) is replaced.
+      local cur = vim.bo[b].omnifunc
+      if cur == '' or cur:find('complete#') then vim.bo[b].omnifunc = 'v:lua.vim.lsp.omnifunc' end
     end,
   }
   if vim.lsp.start then -- 0.8+

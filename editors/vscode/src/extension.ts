@@ -8,15 +8,31 @@
 // opens a menu of the extension's commands.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
-import { findServer, serverSettings, Stats, statusText } from "./logic";
+import { findServer, Inspected, serverSettings, Stats, statusText } from "./logic";
 
 let client: LanguageClient | undefined;
+let output: vscode.LogOutputChannel | undefined; // one log for every (re)started client
 let status: vscode.StatusBarItem;
 let refresh: NodeJS.Timeout | undefined;
 
-function settings(): Record<string, unknown> {
+// The mimi.* settings as VS Code reports them.
+function inspected(): Inspected[] {
   const cfg = vscode.workspace.getConfiguration("mimi");
-  return serverSettings(JSON.parse(JSON.stringify(cfg)));
+  const keys = Object.keys(vscode.extensions.getExtension("mimi-lsp.mimi-lsp")?.packageJSON?.contributes?.configuration?.properties ?? {});
+  return keys.map((full) => {
+    const key = full.replace(/^mimi\./, "");
+    const i = cfg.inspect(key);
+    const explicit = i?.globalValue !== undefined || i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
+    return { key, value: cfg.get(key), explicit, defaultValue: i?.defaultValue };
+  });
+}
+
+let sent = new Set<string>(); // settings the server was sent (an unset one goes back to its default)
+
+function settings(): Record<string, unknown> {
+  const r = serverSettings(inspected());
+  sent = r.sent;
+  return r.settings;
 }
 
 let last: Stats | undefined;
@@ -46,7 +62,8 @@ async function poll(): Promise<void> {
 
 async function startClient(context: vscode.ExtensionContext): Promise<void> {
   const setting = vscode.workspace.getConfiguration("mimi").get<string>("serverPath", "mimi-lsp");
-  const command = findServer(setting);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "";
+  const command = findServer(setting, process.env.PATH ?? "", process.platform, undefined, folder);
   if (!command) {
     last = { problem: `mimi-lsp not found ("${setting}"): build it (make build) or install it (go install ./cmd/mimi-lsp), then put it on PATH or set mimi.serverPath.` };
     render();
@@ -60,8 +77,9 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   const serverOptions: ServerOptions = { command, args: ["serve"], transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
-    initializationOptions: settings(),
-    synchronize: { configurationSection: "mimi" },
+    outputChannel: output,
+    // Computed at each (re)start: only the settings the user set (see serverSettings).
+    initializationOptions: () => settings(),
     middleware: {
       // The toggle: no request reaches the server while suggestions are off.
       provideInlineCompletionItems: (doc, pos, ctx, token, next) => (enabled() ? next(doc, pos, ctx, token) : null),
@@ -69,7 +87,6 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     },
   };
   client = new LanguageClient("mimi-lsp", "mimi-lsp", serverOptions, clientOptions);
-  context.subscriptions.push(client);
   try {
     await client.start();
     last = undefined;
@@ -79,6 +96,20 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     render();
     void vscode.window.showErrorMessage(last.problem ?? "");
   }
+}
+
+// restart replaces the client: the binary and the settings are read again.
+async function restart(context: vscode.ExtensionContext): Promise<void> {
+  const old = client;
+  client = undefined;
+  if (old) {
+    try {
+      await old.dispose(2000);
+    } catch {
+      // it was not running
+    }
+  }
+  await startClient(context);
 }
 
 async function menu(): Promise<void> {
@@ -105,6 +136,8 @@ async function menu(): Promise<void> {
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel("mimi-lsp", { log: true });
+  context.subscriptions.push(output);
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.command = "mimi-lsp.menu";
   render();
@@ -113,7 +146,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status,
     vscode.commands.registerCommand("mimi-lsp.menu", menu),
     vscode.commands.registerCommand("mimi-lsp.toggle", async () => {
-      await vscode.workspace.getConfiguration("mimi").update("enable", !enabled(), vscode.ConfigurationTarget.Global);
+      // Written where it is set, so a workspace value is not left shadowing a global one.
+      const i = vscode.workspace.getConfiguration("mimi").inspect<boolean>("enable");
+      const target = i?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
+        : i?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      await vscode.workspace.getConfiguration("mimi").update("enable", !enabled(), target);
       render();
     }),
     vscode.commands.registerCommand("mimi-lsp.reindex", async () => {
@@ -129,16 +166,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await vscode.env.openExternal(vscode.Uri.parse(url));
     }),
     vscode.commands.registerCommand("mimi-lsp.restart", async () => {
-      if (client?.isRunning()) {
-        await client.restart();
-      } else {
-        await startClient(context);
-      }
+      await restart(context);
       await poll();
     }),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("mimi.enable")) {
-        render();
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!e.affectsConfiguration("mimi")) {
+        return;
+      }
+      render();
+      if (e.affectsConfiguration("mimi.serverPath") || e.affectsConfiguration("mimi.completionItems")) {
+        await restart(context); // read at start only
+        return;
+      }
+      if (client?.isRunning()) {
+        const r = serverSettings(inspected(), sent);
+        sent = r.sent;
+        if (Object.keys(r.settings).length > 0) {
+          await client.sendNotification("workspace/didChangeConfiguration", { settings: { mimi: r.settings } });
+        }
       }
     }),
   );
@@ -148,5 +193,5 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
-  await client?.stop();
+  await client?.dispose(2000);
 }
