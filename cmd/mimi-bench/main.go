@@ -57,7 +57,24 @@ func main() {
 	flag.Float64Var(&o.pause, "pause", 0, "probability after a word (space, newline, punctuation) of a 300–900 ms pause (0: a steady key every --keystroke)")
 	flag.Float64Var(&o.wrong, "wrong", 0.3, "share of fake answers that are wrong")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	var hitRounds, hitBatch int
+	flag.IntVar(&hitRounds, "hit-rounds", 3, "hit: batches per server, alternating between them")
+	flag.IntVar(&hitBatch, "hit-batch", 300, "hit: identical completions per batch")
 	flag.Parse()
+	switch flag.Arg(0) {
+	case "bare": // the hit benchmark's baseline server, on stdio
+		if err := bareServer(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "mimi-bench bare:", err)
+			os.Exit(1)
+		}
+		return
+	case "hit": // cache-hit round trips against the bare server
+		if err := runHit(context.Background(), o, hitRounds, hitBatch, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "mimi-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	rep, err := run(context.Background(), o, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mimi-bench:", err)
