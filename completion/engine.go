@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
@@ -94,12 +95,14 @@ func (r Ref) ID() uint64 { return r.id }
 
 // Engine answers completions. It is safe for concurrent use.
 type Engine struct {
-	log   *slog.Logger
-	ta    *typeahead
-	obs   Observer
-	grace time.Duration // how long a call nobody wants runs on (flight.go)
-	after afterFunc
-	now   func() time.Time // the clock stages are timed with
+	log    *slog.Logger
+	ta     *typeahead
+	obs    Observer
+	grace  time.Duration // how long a call nobody wants runs on (flight.go)
+	after  afterFunc
+	now    func() time.Time // the clock stages are timed with
+	memo   prepMemo         // the last prompt prepared (prepare_memo.go)
+	cfgGen atomic.Uint64    // bumped by SetConfig
 
 	fmu     sync.Mutex
 	flights map[string]*flight // the one in-flight registry: cache key → model call, while it runs
@@ -136,6 +139,7 @@ func New(gen Generator, c Cache, cfg Config, log *slog.Logger, opts ...Option) *
 func (e *Engine) SetConfig(cfg Config) {
 	e.mu.Lock()
 	e.cfg = cfg
+	e.cfgGen.Add(1) // after the change: a prompt memoised before it is not reused
 	e.mu.Unlock()
 }
 
@@ -174,6 +178,18 @@ type Prepared struct {
 
 // Prepare builds the prompt and cache key without asking anything.
 func (e *Engine) Prepare(r Request) (*Prepared, error) {
+	if p := e.memo.get(r, e.cfgGen.Load()); p != nil {
+		return p, nil
+	}
+	gen := e.cfgGen.Load()
+	p, err := e.prepare(r)
+	if err == nil {
+		e.memo.put(r, gen, p)
+	}
+	return p, err
+}
+
+func (e *Engine) prepare(r Request) (*Prepared, error) {
 	cfg := e.Config()
 	if r.Offset < 0 || r.Offset > len(r.Text) {
 		return nil, fmt.Errorf("cursor offset %d outside document of %d bytes", r.Offset, len(r.Text))

@@ -94,3 +94,32 @@ func TestAdaptivePace(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareMemo: the same request reuses the prepared prompt; another text, offset or
+// configuration prepares anew.
+func TestPrepareMemo(t *testing.T) {
+	e := newTestEngine(&scripted{})
+	r := Request{Text: "x := \n", Offset: 5, Path: "a.go"}
+	p1, err := e.Prepare(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2, _ := e.Prepare(r); p2 != p1 {
+		t.Fatal("the same request prepared again")
+	}
+	other := r
+	other.Text = "y := \n" // same length, other bytes
+	if p3, _ := e.Prepare(other); p3 == p1 || p3.Prompt == p1.Prompt {
+		t.Fatal("another text reused the memo")
+	}
+	if p4, _ := e.Prepare(r); p4 == p1 {
+		t.Fatal("the memo holds one request, not two")
+	}
+	p5, _ := e.Prepare(r)
+	cfg := testConfig()
+	cfg.Options.NumPredict = 7
+	e.SetConfig(cfg)
+	if p6, _ := e.Prepare(r); p6 == p5 || p6.req.Options.NumPredict != 7 {
+		t.Fatal("a configuration change reused the memo")
+	}
+}

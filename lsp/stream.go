@@ -44,7 +44,7 @@ func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 		if err != nil {
 			return nil, n, err
 		}
-		msg, err := jsonrpc2.DecodeMessage(data)
+		msg, err := decodeMessage(data)
 		if err == nil {
 			return msg, n, nil
 		}
@@ -107,7 +107,7 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 
 // Write frames and writes one message.
 func (s *stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
-	data, err := json.Marshal(msg)
+	data, err := encodeMessage(msg)
 	if err != nil {
 		return 0, fmt.Errorf("marshaling message: %w", err)
 	}
@@ -124,9 +124,13 @@ func (s *stream) writeRaw(v any) error {
 }
 
 func (s *stream) writeData(data []byte) (int64, error) {
+	// One write per message: header and body together.
+	frame := make([]byte, 0, len(data)+32)
+	frame = frameHeader(frame, len(data))
+	frame = append(frame, data...)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	n, err := fmt.Fprintf(s.out, "Content-Length: %d\r\n\r\n%s", len(data), data)
+	n, err := s.out.Write(frame)
 	return int64(n), err
 }
 

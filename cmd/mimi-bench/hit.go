@@ -169,7 +169,7 @@ func hitBench(ctx context.Context, server, self, redisURL string, rounds, batch 
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	for i, e := range entries {
-		p, err := startProc(cctx, e.env, logw, e.bin, e.args...)
+		p, err := startProc(ctx, e.env, logw, e.bin, e.args...) // not cctx: stop() ends them gracefully
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.name, err)
 		}
