@@ -69,6 +69,22 @@ func (m *Memory) Get(_ context.Context, kind Kind, key string) ([]byte, bool, er
 	return e.val, ok, nil
 }
 
+// Peek is Get that counts only a hit: a caller that will look up the same key again through
+// Get on a miss (the completion fast path) must not count that miss twice.
+func (m *Memory) Peek(kind Kind, key string) ([]byte, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := memKey{kind, key}
+	e, ok := m.lru.Get(k)
+	if !ok || (!e.expires.IsZero() && m.now().After(e.expires)) {
+		return nil, false
+	}
+	st := m.stats[kind]
+	st.Hits++
+	m.stats[kind] = st
+	return e.val, true
+}
+
 // Set stores val (not copied: callers must not modify it afterwards).
 func (m *Memory) Set(_ context.Context, kind Kind, key string, val []byte) error {
 	k := memKey{kind, key}

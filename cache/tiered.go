@@ -68,6 +68,16 @@ func (t *Tiered) GetTier(ctx context.Context, kind Kind, key string) ([]byte, st
 	return nil, "", nil
 }
 
+// GetLocal answers from the memory tier only, without waiting for anything; a miss is not
+// counted (the caller goes on to GetTier, which counts it).
+func (t *Tiered) GetLocal(kind Kind, key string) ([]byte, bool) {
+	v, ok := t.l1.Peek(kind, key)
+	if ok {
+		t.count(kind, TierMemory)
+	}
+	return v, ok
+}
+
 // Get implements Cache.
 func (t *Tiered) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
 	v, tier, err := t.GetTier(ctx, kind, key)

@@ -70,6 +70,8 @@ const (
 // Cache is the cache as the engine uses it (cache.Tiered satisfies it).
 type Cache interface {
 	GetTier(ctx context.Context, kind cache.Kind, key string) ([]byte, string, error)
+	// GetLocal answers from memory only, at once; a miss is not counted (Ready).
+	GetLocal(kind cache.Kind, key string) ([]byte, bool)
 	Set(ctx context.Context, kind cache.Kind, key string, val []byte) error
 }
 

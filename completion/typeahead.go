@@ -159,6 +159,15 @@ func (e *taEntry) waitAgreeing(ctx context.Context, typed string) bool {
 
 // lookup returns the remainder of a suggestion that the text typed since agrees with.
 func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int) (string, uint64, bool) {
+	return t.find(ctx, ctxKey, text, offset, true)
+}
+
+// ready is lookup among finished suggestions only: it never waits.
+func (t *typeahead) ready(ctxKey, text string, offset int) (string, uint64, bool) {
+	return t.find(context.Background(), ctxKey, text, offset, false)
+}
+
+func (t *typeahead) find(ctx context.Context, ctxKey, text string, offset int, wait bool) (string, uint64, bool) {
 	t.mu.Lock()
 	cands := make([]*taEntry, 0, 4)
 	for i := len(t.entries) - 1; i >= 0; i-- {
@@ -173,6 +182,9 @@ func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int)
 		select {
 		case <-e.done:
 		default:
+			if !wait {
+				continue
+			}
 			// Still streaming: wait (keeping the call alive) while what was typed agrees with what
 			// has streamed, and stop waiting as soon as it does not. Nothing streamed yet agrees
 			// with anything: the replay benchmark measured waiting then as the better bet (25

@@ -25,16 +25,17 @@ var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	requests    *prometheus.HistogramVec // method, outcome
-	completions *prometheus.HistogramVec // source, outcome
-	actions     *prometheus.HistogramVec // action, outcome
-	modelCalls  *prometheus.HistogramVec // model, task, outcome
-	firstToken  *prometheus.HistogramVec // model, task
-	tokens      *prometheus.CounterVec   // model, task, type
-	promptBytes *prometheus.CounterVec   // model, task
-	cutAnswers  *prometheus.CounterVec   // model, task
-	stages      *prometheus.HistogramVec // stage
-	suggestions *prometheus.CounterVec   // event, source, model
+	requests    *prometheus.HistogramVec       // method, outcome
+	completions *prometheus.HistogramVec       // source, outcome
+	actions     *prometheus.HistogramVec       // action, outcome
+	modelCalls  *prometheus.HistogramVec       // model, task, outcome
+	firstToken  *prometheus.HistogramVec       // model, task
+	tokens      *prometheus.CounterVec         // model, task, type
+	promptBytes *prometheus.CounterVec         // model, task
+	cutAnswers  *prometheus.CounterVec         // model, task
+	stages      *prometheus.HistogramVec       // stage
+	stageObs    map[string]prometheus.Observer // the known stages, resolved once (hit path)
+	suggestions *prometheus.CounterVec         // event, source, model
 	index       *indexRuns
 	models      modelLabels
 }
@@ -103,6 +104,10 @@ func New(caches CacheSource, loads LoadSource, indexes ...IndexSource) *Metrics 
 		Help:    "Where an answered completion's time goes, by stage: context (prompt assembly), retrieval (code from other files), cache (typing-ahead and cache lookups), debounce (waiting for the next keystroke), model (its queue, the generation, storing the answer), postprocess.",
 		Buckets: stageBuckets,
 	}, []string{"stage"})
+	m.stageObs = map[string]prometheus.Observer{}
+	for _, st := range []string{"context", "retrieval", "cache", "debounce", "model", "postprocess"} {
+		m.stageObs[st] = m.stages.WithLabelValues(st)
+	}
 	m.suggestions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mimi_suggestions_total", Help: "Suggestions shown to the user and accepted by them (event), by source and model.",
 	}, []string{"event", "source", "model"})
@@ -170,6 +175,10 @@ func (m *Metrics) ModelCall(r model.CallRecord) {
 
 // CompletionStage records the time one stage of a completion took (completion.Observer).
 func (m *Metrics) CompletionStage(stage string, d time.Duration) {
+	if o, ok := m.stageObs[stage]; ok {
+		o.Observe(d.Seconds())
+		return
+	}
 	m.stages.WithLabelValues(stage).Observe(d.Seconds())
 }
 

@@ -101,13 +101,28 @@ func (s *Session) Complete(ctx context.Context, r completion.Request) (completio
 	s.mu.Lock()
 	eng := s.eng
 	s.mu.Unlock()
+	return eng.Complete(ctx, s.withSnippets(r))
+}
+
+// CompleteReady implements lsp.ReadyCompleter: the answer when it needs no waiting.
+func (s *Session) CompleteReady(r completion.Request) (completion.Result, bool) {
+	s.mu.Lock()
+	eng := s.eng
+	s.mu.Unlock()
+	return eng.Ready(s.withSnippets(r))
+}
+
+// withSnippets adds code from other files (never waits: ready snippets or none).
+func (s *Session) withSnippets(r completion.Request) completion.Request {
 	if budget, ok := s.retrieval(r); ok && len(r.Snippets) == 0 {
 		start := time.Now()
 		r.Snippets = s.retr.snippets(r, budget)
 		s.w.metrics.CompletionStage(completion.StageRetrieval, time.Since(start))
 	}
-	return eng.Complete(ctx, r)
+	return r
 }
+
+var _ lsp.ReadyCompleter = (*Session)(nil)
 
 // Prefetch implements lsp.Prefetcher: it starts retrieval for r's region ahead of the keystroke.
 func (s *Session) Prefetch(r completion.Request) {

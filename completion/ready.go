@@ -1,0 +1,41 @@
+package completion
+
+import "github.com/mimi-lsp/mimi-lsp/cache"
+
+// Ready answers r at once when nothing has to be waited for: a finished typing-ahead
+// suggestion, or the memory tier. ok is false otherwise (Complete does the rest, and counts
+// the lookup). The server answers a ready request on its read loop, saving the hand-off to a
+// goroutine that a cache hit would otherwise pay.
+func (e *Engine) Ready(r Request) (Result, bool) {
+	r, denied := e.deny.apply(r, e.log)
+	if denied {
+		return Result{}, true
+	}
+	var st stages
+	start := e.now()
+	p, err := e.Prepare(r)
+	if err != nil {
+		return Result{}, false
+	}
+	res := Result{Model: p.req.Model, Template: p.Template.Name, Ref: Ref{ctxKey: p.ctxKey}}
+	t := e.now()
+	st.context = t.Sub(start)
+	if rest, id, ok := e.ta.ready(p.ctxKey, r.Text, r.Offset); ok {
+		st.cache = e.now().Sub(t)
+		e.report(&st)
+		res.Text, res.Source, res.Ref.id = rest, SourceTypeahead, id
+		return res, true
+	}
+	_, c := e.backend()
+	v, ok := c.GetLocal(cache.KindCompletion, p.Key)
+	if !ok {
+		return Result{}, false
+	}
+	now := e.now()
+	st.cache = now.Sub(t)
+	res.Text, res.Source = sanitizeShared(string(v), p.pp), SourceMemory
+	res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
+	st.postprocess = e.now().Sub(now)
+	e.report(&st)
+	return res, true
+}
