@@ -2,46 +2,15 @@ package embed
 
 import (
 	"context"
-	"hash/fnv"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/fakeembed"
 )
-
-// countingBackend answers fixed pseudo-random 768-dim vectors after a fixed latency per call.
-type countingBackend struct {
-	latency time.Duration
-	calls   atomic.Int64
-	inputs  atomic.Int64
-}
-
-func (c *countingBackend) Embed(ctx context.Context, _ string, inputs []string, _ time.Duration) ([][]float32, error) {
-	c.calls.Add(1)
-	c.inputs.Add(int64(len(inputs)))
-	if c.latency > 0 {
-		time.Sleep(c.latency)
-	}
-	out := make([][]float32, len(inputs))
-	for i, in := range inputs {
-		h := fnv.New64a()
-		h.Write([]byte(in))
-		rng := rand.NewPCG(h.Sum64(), 1)
-		v := make([]float32, 768)
-		for j := 0; j < len(v); j += 4 { // cheap pseudo-random components: this is the model's time, not ours
-			x := rng.Uint64()
-			for k := range 4 {
-				v[j+k] = float32(int16(x>>(16*k))) / 32768
-			}
-		}
-		out[i] = v // the index normalises
-	}
-	return out, ctx.Err()
-}
 
 // gorootQueries are searches a user of Go's source might make.
 var gorootQueries = []string{"parse a Go source file into an AST", "ReadFile", "http server handler timeout",
@@ -66,7 +35,7 @@ func benchIndexGoroot(b *testing.B, latency time.Duration) {
 	}
 	for b.Loop() {
 		dir := b.TempDir()
-		back := &countingBackend{latency: latency}
+		back := &fakeembed.Backend{Latency: latency}
 		emb, err := NewEmbedder(back, nil, EmbedderConfig{Model: "nomic-embed-text", BatchSize: 32})
 		if err != nil {
 			b.Fatal(err)
@@ -98,7 +67,7 @@ func benchIndexGoroot(b *testing.B, latency time.Duration) {
 		}
 		slices.Sort(lat)
 		_ = x.Close()
-		calls := back.calls.Load()
+		calls := back.Calls.Load()
 
 		start = time.Now()
 		y, err := OpenIndexer(ctx, IndexerConfig{Root: root, Dir: dir}, emb)
@@ -116,13 +85,13 @@ func benchIndexGoroot(b *testing.B, latency time.Duration) {
 		b.ReportMetric(float64(st.Chunks)/first.Seconds(), "chunks/s")
 		b.ReportMetric(float64(st.Chunks), "chunks")
 		b.ReportMetric(float64(calls), "embed-calls")
-		b.ReportMetric(float64(back.inputs.Load())/float64(max(calls, 1)), "batch")
+		b.ReportMetric(float64(back.Inputs.Load())/float64(max(calls, 1)), "batch")
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
 		b.ReportMetric(procStatusMB("VmHWM"), "peak-rss-MB")
 		b.ReportMetric(float64(fi.Size())/(1<<20), "index-MB")
 		b.ReportMetric(reopen.Seconds(), "reopen-s")
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "search-p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "search-p99-ms")
-		b.ReportMetric(float64(back.calls.Load()-calls+int64(st2.Embedded)), "reopen-embeds")
+		b.ReportMetric(float64(back.Calls.Load()-calls+int64(st2.Embedded)), "reopen-embeds")
 	}
 }

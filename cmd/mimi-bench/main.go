@@ -68,6 +68,12 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	case "report": // hit, replay and index figures in one report
+		if err := runReport(context.Background(), o, hitRounds, hitBatch, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "mimi-bench:", err)
+			os.Exit(1)
+		}
+		return
 	case "hit": // cache-hit round trips against the bare server
 		if err := runHit(context.Background(), o, hitRounds, hitBatch, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "mimi-bench:", err)
