@@ -85,6 +85,14 @@ func (m *Memory) Peek(kind Kind, key string) ([]byte, bool) {
 	return e.val, true
 }
 
+// Has reports whether a live entry is there, counting nothing and leaving its recency alone.
+func (m *Memory) Has(kind Kind, key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.lru.Peek(memKey{kind, key})
+	return ok && (e.expires.IsZero() || !m.now().After(e.expires))
+}
+
 // Set stores val (not copied: callers must not modify it afterwards).
 func (m *Memory) Set(_ context.Context, kind Kind, key string, val []byte) error {
 	k := memKey{kind, key}

@@ -78,6 +78,9 @@ func (t *Tiered) GetLocal(kind Kind, key string) ([]byte, bool) {
 	return v, ok
 }
 
+// HasLocal reports whether the memory tier holds key (nothing counted).
+func (t *Tiered) HasLocal(kind Kind, key string) bool { return t.l1.Has(kind, key) }
+
 // Get implements Cache.
 func (t *Tiered) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
 	v, tier, err := t.GetTier(ctx, kind, key)

@@ -35,6 +35,8 @@ type Config struct {
 	// stretches it while the user types fast.
 	Debounce time.Duration
 	Adaptive bool
+	// PrefetchNext asks for what follows a suggestion while the user takes it (prefetch.go).
+	PrefetchNext bool
 }
 
 // Request is one completion at a cursor.
@@ -72,6 +74,8 @@ type Cache interface {
 	GetTier(ctx context.Context, kind cache.Kind, key string) ([]byte, string, error)
 	// GetLocal answers from memory only, at once; a miss is not counted (Ready).
 	GetLocal(kind cache.Kind, key string) ([]byte, bool)
+	// HasLocal reports whether memory holds key, counting nothing (prefetch.go).
+	HasLocal(kind cache.Kind, key string) bool
 	Set(ctx context.Context, kind cache.Kind, key string, val []byte) error
 }
 
@@ -105,6 +109,7 @@ type Engine struct {
 	now    func() time.Time // the clock stages are timed with
 	memo   prepMemo         // the last prompt prepared (prepare_memo.go)
 	cfgGen atomic.Uint64    // bumped by SetConfig
+	ahead  atomic.Bool      // a prefetch of the next suggestion runs (prefetch.go)
 
 	fmu     sync.Mutex
 	flights map[string]*flight // the one in-flight registry: cache key → model call, while it runs
@@ -270,6 +275,7 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 		st.postprocess = e.now().Sub(now)
 		e.report(&st)
+		e.prefetchNext(r, res.Text)
 		return res, nil
 	}
 	if d := e.pace(r); d > 0 && !e.inFlight(p.Key) {
@@ -284,7 +290,7 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		f, leader := e.join(ctx, p)
+		f, leader := e.join(ctx, p, r)
 		select {
 		case <-ctx.Done():
 			f.release()

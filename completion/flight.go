@@ -40,10 +40,11 @@ type flight struct {
 	pp   time.Duration // post-processing the answer took
 	sugg uint64        // the answer's typing-ahead entry (Ref.ID)
 
-	mu    sync.Mutex
-	refs  int  // requests waiting for the answer
-	ended bool // no one may join any more (finished, or abandoned)
-	stop  func() bool
+	mu       sync.Mutex
+	prefetch bool // held by a prefetch only (prefetch.go): idle until a request joins
+	refs     int  // requests waiting for the answer
+	ended    bool // no one may join any more (finished, or abandoned)
+	stop     func() bool
 }
 
 // newFlight detaches from the request's cancellation but keeps its deadline.
@@ -67,17 +68,29 @@ func (f *flight) acquire() bool {
 	if f.ended {
 		return false
 	}
-	if f.refs == 0 && !f.call.SetIdle(false) {
+	if (f.refs == 0 || f.prefetch) && !f.call.SetIdle(false) {
 		// The scheduler cancelled it while nobody wanted it: its answer will not come.
 		f.ended = true
 		return false
 	}
+	f.prefetch = false // someone wants it now
 	f.refs++
 	if f.stop != nil {
 		f.stop()
 		f.stop = nil
 	}
 	return true
+}
+
+// holdIdle keeps a prefetch's flight alive (its reference is held) but idle: the scheduler
+// cancels it as soon as a wanted call waits, until a request joins it.
+func (f *flight) holdIdle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refs == 1 && !f.ended {
+		f.prefetch = true
+		f.call.SetIdle(true)
+	}
 }
 
 // release drops interest; the last release marks the call idle and starts the grace period.
@@ -118,7 +131,7 @@ func (f *flight) finish(text string, err error) {
 
 // join returns the flight asking the model for p's key, with a reference held; when none runs
 // (or the one there was abandoned) it starts one, and leader is true.
-func (e *Engine) join(ctx context.Context, p *Prepared) (f *flight, leader bool) {
+func (e *Engine) join(ctx context.Context, p *Prepared, r Request) (f *flight, leader bool) {
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
 	if f, ok := e.flights[p.Key]; ok && f.acquire() {
@@ -128,14 +141,19 @@ func (e *Engine) join(ctx context.Context, p *Prepared) (f *flight, leader bool)
 	f.acquire()
 	e.flights[p.Key] = f // replaces an abandoned flight still ending
 	e.running.Add(1)
-	go e.run(f, p)
+	go e.run(f, p, r)
 	return f, true
 }
 
-// run asks the model for f, then takes f out of the registry and wakes its waiters.
-func (e *Engine) run(f *flight, p *Prepared) {
+// run asks the model for f, then takes f out of the registry and wakes its waiters. A
+// suggestion that came asks for what follows it (prefetch.go): whoever takes it, the request
+// that started the call or typing-ahead after it was superseded.
+func (e *Engine) run(f *flight, p *Prepared, r Request) {
 	defer e.running.Done()
 	text, err := e.generate(f, p)
+	if err == nil {
+		e.prefetchNext(r, text) // skipped while a prefetch runs: this one, when it is one
+	}
 	e.fmu.Lock()
 	if e.flights[f.key] == f {
 		delete(e.flights, f.key)

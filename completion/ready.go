@@ -37,5 +37,6 @@ func (e *Engine) Ready(r Request) (Result, bool) {
 	res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 	st.postprocess = e.now().Sub(now)
 	e.report(&st)
+	e.prefetchNext(r, res.Text)
 	return res, true
 }
