@@ -56,6 +56,8 @@ type Request struct {
 	TypingInterval time.Duration
 	// Explicit: the user asked for this suggestion (not typing-triggered): it never waits.
 	Explicit bool
+	// Retrieved: Snippets were looked for already (empty or not); not again.
+	Retrieved bool
 }
 
 // Source says where an answer came from.

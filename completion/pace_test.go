@@ -2,6 +2,7 @@ package completion
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -121,5 +122,37 @@ func TestPrepareMemo(t *testing.T) {
 	e.SetConfig(cfg)
 	if p6, _ := e.Prepare(r); p6 == p5 || p6.req.Options.NumPredict != 7 {
 		t.Fatal("a configuration change reused the memo")
+	}
+}
+
+// TestPrepareMemoComparesEveryPromptField: a field added to Request must be either compared
+// by sameInput (it changes the prompt) or listed here as not changing it.
+func TestPrepareMemoComparesEveryPromptField(t *testing.T) {
+	notPrompt := map[string]bool{"TypingInterval": true, "Explicit": true, "Retrieved": true}
+	compared := map[string]bool{"Text": true, "Offset": true, "Path": true, "File": true, "Repo": true,
+		"Language": true, "Scope": true, "Snippets": true}
+	rt := reflect.TypeOf(Request{})
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		if !notPrompt[name] && !compared[name] {
+			t.Errorf("Request.%s: compare it in sameInput (prepare_memo.go) or list it here as not in the prompt", name)
+		}
+	}
+	// Each compared field, changed alone, makes the inputs differ.
+	base := Request{Text: "a", Offset: 1, Path: "p", File: "f", Repo: "r", Language: "go", Scope: "s", Snippets: []Snippet{{Path: "x", Text: "y"}}}
+	for name := range compared {
+		other := base
+		v := reflect.ValueOf(&other).Elem().FieldByName(name)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(v.String() + "!")
+		case reflect.Int:
+			v.SetInt(v.Int() + 1)
+		case reflect.Slice:
+			other.Snippets = []Snippet{{Path: "x", Text: "z"}}
+		}
+		if sameInput(base, other) {
+			t.Errorf("sameInput ignores %s", name)
+		}
 	}
 }

@@ -20,7 +20,11 @@ func (e *Engine) Ready(r Request) (Result, bool) {
 	res := Result{Model: p.req.Model, Template: p.Template.Name, Ref: Ref{ctxKey: p.ctxKey}}
 	t := e.now()
 	st.context = t.Sub(start)
-	if rest, id, ok := e.ta.ready(p.ctxKey, r.Text, r.Offset); ok {
+	rest, id, ok, pending := e.ta.ready(p.ctxKey, r.Text, r.Offset)
+	if pending {
+		return Result{}, false // Complete answers it from the suggestion still streaming
+	}
+	if ok {
 		st.cache = e.now().Sub(t)
 		e.report(&st)
 		res.Text, res.Source, res.Ref.id = rest, SourceTypeahead, id

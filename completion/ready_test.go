@@ -52,3 +52,32 @@ func TestReadyAnswersWithoutWaiting(t *testing.T) {
 		t.Fatal(r.err)
 	}
 }
+
+// TestReadyNeverAnswersWhatCompleteWouldNot: with a suggestion still streaming that agrees
+// with what was typed, Ready leaves the request to Complete even when the memory tier holds an
+// answer for the new text: Complete answers from the streaming suggestion.
+func TestReadyNeverAnswersWhatCompleteWouldNot(t *testing.T) {
+	slow := &scripted{chunks: []string{"c", "d"}, hold: make(chan struct{}), entered: make(chan struct{}, 1)}
+	e := newTestEngine(slow)
+	later := Request{Text: "y := c\n", Offset: 6}
+	p, err := e.Prepare(later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cache.Set(context.Background(), cache.KindCompletion, p.Key, []byte("X")); err != nil {
+		t.Fatal(err)
+	}
+	first := goComplete(context.Background(), e, Request{Text: "y := \n", Offset: 5})
+	recv(t, slow.entered)
+	if res, ok := e.Ready(later); ok {
+		t.Fatalf("Ready answered %+v while an agreeing suggestion streams", res)
+	}
+	second := goComplete(context.Background(), e, later)
+	close(slow.hold)
+	if r := recv(t, second); r.err != nil || r.res.Source != SourceTypeahead || r.res.Text != "d" {
+		t.Fatalf("Complete: %+v %v", r.res, r.err)
+	}
+	if r := recv(t, first); r.err != nil {
+		t.Fatal(r.err)
+	}
+}

@@ -162,9 +162,35 @@ func (t *typeahead) lookup(ctx context.Context, ctxKey, text string, offset int)
 	return t.find(ctx, ctxKey, text, offset, true)
 }
 
-// ready is lookup among finished suggestions only: it never waits.
-func (t *typeahead) ready(ctxKey, text string, offset int) (string, uint64, bool) {
-	return t.find(context.Background(), ctxKey, text, offset, false)
+// ready is lookup that never waits: it answers from finished suggestions, and says pending
+// (ok false) when lookup would wait for a streaming one instead (Ready must then leave the
+// request to Complete, which would answer it from that suggestion).
+func (t *typeahead) ready(ctxKey, text string, offset int) (rest string, id uint64, ok, pending bool) {
+	if t.pending(ctxKey, text, offset) {
+		return "", 0, false, true
+	}
+	rest, id, ok = t.find(context.Background(), ctxKey, text, offset, false)
+	return rest, id, ok, false
+}
+
+// pending reports whether a streaming suggestion agrees with what was typed since it started.
+func (t *typeahead) pending(ctxKey, text string, offset int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.entries {
+		if e.ctxKey != ctxKey || e.offset >= offset || offset-e.offset > maxTyped || !strings.HasSuffix(text[:e.offset], e.qtail) {
+			continue
+		}
+		select {
+		case <-e.done:
+			continue
+		default:
+		}
+		if s, _ := e.streamed(); agrees(s, text[e.offset:offset]) && e.flight != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *typeahead) find(ctx context.Context, ctxKey, text string, offset int, wait bool) (string, uint64, bool) {

@@ -33,7 +33,9 @@ const sniffSize = 8 << 10
 // (absolute or root-relative, "/"-separated; a trailing "/" marks a directory).
 // *secretfiles.Matcher satisfies it.
 type SecretMatcher interface {
-	Match(path string) bool
+	// MatchUncached reports whether path is a secret file, without remembering the verdict
+	// (a walk visits each path once; secretfiles.Matcher remembers only the open files').
+	MatchUncached(path string) bool
 }
 
 // WalkOptions tune a walk. The zero value walks with the built-in rules.
@@ -338,10 +340,10 @@ func (w *Walker) check(rel string, isDir bool) (skip, forced bool) {
 func (w *Walker) excluded(rel string, elems []string, isDir bool, git, mimi []gitignore.Pattern) (skip, forced bool) {
 	name := elems[len(elems)-1]
 	if isDir {
-		if hardSkipDir(name) || w.secrets.Match(rel+"/") {
+		if hardSkipDir(name) || w.secrets.MatchUncached(rel+"/") {
 			return true, false
 		}
-	} else if w.secrets.Match(rel) || w.secrets.Match(filepath.Join(w.root, filepath.FromSlash(rel))) {
+	} else if w.secrets.MatchUncached(rel) || w.secrets.MatchUncached(filepath.Join(w.root, filepath.FromSlash(rel))) {
 		return true, false
 	}
 	for _, layer := range [][]gitignore.Pattern{w.extra, mimi} {

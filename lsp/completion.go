@@ -113,7 +113,8 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 		// A cache hit or typing-ahead needs no waiting: answered here, on the read loop,
 		// without a hand-off to another goroutine.
 		start := time.Now()
-		if res, ok := rc.CompleteReady(req); ok {
+		var res completion.Result
+		if req, res, ok = rc.CompleteReady(req); ok {
 			s.answerCompletion(ctx, cctx, reply, doc, off, inline, cfg, res, nil, start)
 			s.forgetLatest(key, c)
 			s.untrack(c)
@@ -135,7 +136,9 @@ func (s *Server) startCompletion(ctx context.Context, id jsonrpc2.ID, reply json
 // ReadyCompleter is a Service that can answer a completion at once when nothing needs waiting
 // for (a cache hit, typing-ahead); ok false sends the request down the full path.
 type ReadyCompleter interface {
-	CompleteReady(r completion.Request) (completion.Result, bool)
+	// CompleteReady returns r as Complete should get it next (e.g. with what it looked up for
+	// it), and the answer when ok.
+	CompleteReady(r completion.Request) (completion.Request, completion.Result, bool)
 }
 
 // answerCompletion replies to a completion with its result (or its failure) and records it.

@@ -18,46 +18,37 @@ import (
 
 // wireMessage is any JSON-RPC message on the wire.
 type wireMessage struct {
-	ID     *jsonrpc2.ID    `json:"id"`
-	Method string          `json:"method"`
-	Params json.RawMessage `json:"params"`
-	Result json.RawMessage `json:"result"`
-	Error  *jsonrpc2.Error `json:"error"`
+	Version string          `json:"jsonrpc"`
+	ID      *jsonrpc2.ID    `json:"id"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params"`
 }
 
-// decodeMessage parses one message (the same cases as jsonrpc2.DecodeMessage). params and
-// result alias data, which the caller allocated for this message alone.
+// decodeMessage parses one message as jsonrpc2.DecodeMessage does (a fuzz test holds them
+// equal), without its per-message streaming decoder. Responses and messages whose params are
+// absent or null go to DecodeMessage itself: the constructors would turn absent params into
+// "null", and a handler must see them absent (e.g. $/cancelRequest without params cancels
+// nothing). The constructors re-encode params (compacted): the same JSON value.
 func decodeMessage(data []byte) (jsonrpc2.Message, error) {
 	var m wireMessage
-	rest, err := segjson.Parse(data, &m, segjson.ZeroCopy)
-	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
-		err = errors.New("data after the message")
-	}
-	if err != nil {
+	if _, err := segjson.Parse(data, &m, segjson.ZeroCopy); err != nil {
 		return nil, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
 	}
-	if m.Method == "" {
-		if m.ID == nil {
-			return nil, jsonrpc2.ErrInvalidRequest
-		}
-		var rerr error
-		if m.Error != nil {
-			rerr = m.Error
-		}
-		return jsonrpc2.NewResponse(*m.ID, rawOrNil(m.Result), rerr)
+	if m.Version != "2.0" {
+		return jsonrpc2.DecodeMessage(data) // its own error
+	}
+	if m.Method == "" || isNull(m.Params) {
+		// A response (to one of the few requests the server sends), or no params.
+		return jsonrpc2.DecodeMessage(data)
 	}
 	if m.ID == nil {
-		return jsonrpc2.NewNotification(m.Method, rawOrNil(m.Params))
+		return jsonrpc2.NewNotification(m.Method, m.Params)
 	}
-	return jsonrpc2.NewCall(*m.ID, m.Method, rawOrNil(m.Params))
+	return jsonrpc2.NewCall(*m.ID, m.Method, m.Params)
 }
 
-// rawOrNil keeps absent params absent (nil, marshalled as null, as DecodeMessage leaves them).
-func rawOrNil(r json.RawMessage) any {
-	if len(r) == 0 {
-		return nil
-	}
-	return r
+func isNull(r json.RawMessage) bool {
+	return len(r) == 0 || string(bytes.TrimSpace(r)) == "null"
 }
 
 // encodeMessage writes msg; a response is framed around its result as it is (already JSON).

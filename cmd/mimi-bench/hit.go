@@ -84,12 +84,12 @@ func hitDoc() (text string, line int) {
 	return sb.String(), strings.Count(sb.String(), "\n") - 1
 }
 
-// batch times n identical completions.
-func (p *lspProc) batch(ctx context.Context, params any, n int) error {
+// batch times n completions, taking the params in turn (one: identical requests).
+func (p *lspProc) batch(ctx context.Context, params []any, n int) error {
 	var list lsptest.CompletionList
-	for range n {
+	for i := range n {
 		t0 := time.Now()
-		if err := p.c.Call(ctx, "textDocument/completion", params, &list); err != nil {
+		if err := p.c.Call(ctx, "textDocument/completion", params[i%len(params)], &list); err != nil {
 			return err
 		}
 		p.lat = append(p.lat, time.Since(t0))
@@ -143,19 +143,24 @@ func hitBench(ctx context.Context, server, self, redisURL string, rounds, batch 
 	doc, line := hitDoc()
 	uri := "file:///bench/big.go"
 	params := lsptest.PositionParams(uri, line, 8)
+	// A second cached place: the end of the first helper's return line. Alternating with it,
+	// no request is the same as the one before (the prompt memo never helps).
+	other := lsptest.PositionParams(uri, 3, len("\treturn a*b + 1 // héllo")-1)
 	base := []string{"OLLAMA_HOST=" + f.URL, "MIMI_INDEXING=false", "MIMI_METRICS_ADDR=off", "MIMI_REDIS_URL=", "MIMI_LOG_LEVEL=warn"}
 	type entry struct {
 		name, source string
 		env          []string
 		args         []string
 		bin          string
+		params       []any
 	}
 	entries := []entry{
-		{name: "bare LSP server", bin: self, args: []string{"bare"}},
-		{name: "mimi-lsp, memory hit", source: "memory", bin: server, env: base},
+		{name: "bare LSP server", bin: self, args: []string{"bare"}, params: []any{params}},
+		{name: "mimi-lsp, memory hit", source: "memory", bin: server, env: base, params: []any{params}},
+		{name: "  two places in turn", source: "memory", bin: server, env: base, params: []any{params, other}},
 	}
 	if redisURL != "" {
-		entries = append(entries, entry{name: "mimi-lsp, Redis hit", source: "redis", bin: server,
+		entries = append(entries, entry{name: "mimi-lsp, Redis hit", source: "redis", bin: server, params: []any{params},
 			env: append(slices.Clone(base), "MIMI_REDIS_URL="+redisURL, "MIMI_CACHE_MAX_BYTES=0", "MIMI_REDIS_TIMEOUT=2s")})
 	}
 	procs := make([]*lspProc, len(entries))
@@ -178,18 +183,20 @@ func hitBench(ctx context.Context, server, self, redisURL string, rounds, batch 
 			return nil, err
 		}
 		if e.source != "" {
-			if err := p.warm(cctx, params, e.source); err != nil {
-				return nil, fmt.Errorf("%s: %w", e.name, err)
+			for _, pp := range e.params {
+				if err := p.warm(cctx, pp, e.source); err != nil {
+					return nil, fmt.Errorf("%s: %w", e.name, err)
+				}
 			}
 		}
-		if err := p.batch(cctx, params, 50); err != nil { // warm the process itself
+		if err := p.batch(cctx, e.params, 50); err != nil { // warm the process itself
 			return nil, err
 		}
 		p.lat = nil
 	}
 	for range rounds {
-		for _, p := range procs {
-			if err := p.batch(cctx, params, batch); err != nil {
+		for i, p := range procs {
+			if err := p.batch(cctx, entries[i].params, batch); err != nil {
 				return nil, err
 			}
 		}

@@ -54,7 +54,8 @@ type rule struct {
 	allow bool // an exception ("!glob")
 }
 
-// Matcher reports whether a path is a secret file. It is immutable and safe for concurrent use.
+// Matcher reports whether a path is a secret file. Its rules never change after New; it is safe
+// for concurrent use (Match remembers verdicts under a mutex).
 type Matcher struct {
 	rules []rule
 
@@ -174,6 +175,10 @@ func (m *Matcher) Match(p string) bool {
 	m.mu.Unlock()
 	return v
 }
+
+// MatchUncached is Match without remembering the verdict: for a walk over a whole workspace,
+// whose thousands of paths would only push out the open files' verdicts.
+func (m *Matcher) MatchUncached(p string) bool { return m.match(p) }
 
 func (m *Matcher) match(p string) bool {
 	p = strings.ToLower(strings.ReplaceAll(p, `\`, "/"))

@@ -104,16 +104,23 @@ func (s *Session) Complete(ctx context.Context, r completion.Request) (completio
 	return eng.Complete(ctx, s.withSnippets(r))
 }
 
-// CompleteReady implements lsp.ReadyCompleter: the answer when it needs no waiting.
-func (s *Session) CompleteReady(r completion.Request) (completion.Result, bool) {
+// CompleteReady implements lsp.ReadyCompleter: the answer when it needs no waiting, and the
+// request with its snippets looked for (Complete does not look again).
+func (s *Session) CompleteReady(r completion.Request) (completion.Request, completion.Result, bool) {
 	s.mu.Lock()
 	eng := s.eng
 	s.mu.Unlock()
-	return eng.Ready(s.withSnippets(r))
+	r = s.withSnippets(r)
+	res, ok := eng.Ready(r)
+	return r, res, ok
 }
 
-// withSnippets adds code from other files (never waits: ready snippets or none).
+// withSnippets adds code from other files (never waits: ready snippets or none), once.
 func (s *Session) withSnippets(r completion.Request) completion.Request {
+	if r.Retrieved {
+		return r
+	}
+	r.Retrieved = true
 	if budget, ok := s.retrieval(r); ok && len(r.Snippets) == 0 {
 		start := time.Now()
 		r.Snippets = s.retr.snippets(r, budget)
