@@ -16,7 +16,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -24,7 +23,6 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
 )
 
 type options struct {
@@ -134,27 +132,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	} else if host == "" {
 		return nil, fmt.Errorf("--backend ollama needs --ollama-host or OLLAMA_HOST")
 	}
-	cmd := exec.CommandContext(ctx, o.server, "--log-level", "warn")
-	cmd.Env = append(append(os.Environ(), "OLLAMA_HOST="+host, "MIMI_REDIS_URL="+o.redisURL), o.extraEnv...)
-	cmd.Stderr = logw
-	stdin, err := cmd.StdinPipe()
+	env := append([]string{"OLLAMA_HOST=" + host, "MIMI_REDIS_URL=" + o.redisURL}, o.extraEnv...)
+	proc, err := startProc(ctx, env, logw, o.server, "--log-level", "warn")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (build it with make build)", err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w (build it with make build)", o.server, err)
-	}
-	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
-	c := lsptest.New(stdout, stdin)
-	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := c.Initialize(ictx, "file:///bench", []string{"utf-16"}, nil); err != nil {
-		return nil, err
-	}
+	defer proc.stop()
+	c, cmd := proc.c, proc.cmd
 	r := &replayer{c: c, rng: rand.New(rand.NewPCG(o.seed, 7)), delay: o.delay, accept: o.accept, retype: o.retype, pause: o.pause, maxKeys: o.maxKeys}
 	if orc != nil {
 		r.onFile = orc.setTarget
