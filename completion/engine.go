@@ -267,18 +267,11 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		e.log.Debug("cache lookup failed; asking the model", "err", err)
 	} else if tier != "" {
-		// A shared Redis is untrusted, and its values are copied into the memory tier: whatever
-		// is stored, the answer obeys the shape rules this request applies to a model answer
-		// (our own answers already do, so this changes nothing for them).
-		res.Text, res.Source = sanitizeShared(string(v), p.pp), SourceMemory
+		source := SourceMemory
 		if tier == cache.TierRedis {
-			res.Source = SourceRedis
+			source = SourceRedis
 		}
-		res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
-		st.postprocess = e.now().Sub(now)
-		e.report(&st)
-		e.prefetchNext(r, res.Text)
-		return res, nil
+		return e.cacheHit(r, p, res, v, source, &st, now), nil
 	}
 	if d := e.pace(r); d > 0 && !e.inFlight(p.Key) {
 		// Nothing answers this yet: wait for the next keystroke before paying for a model call.
@@ -319,6 +312,20 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 			return res, nil
 		}
 	}
+}
+
+// cacheHit finishes a request the cache answered with v: the answer, typing-ahead state for
+// it, the stages, and the prefetch of what follows.
+func (e *Engine) cacheHit(r Request, p *Prepared, res Result, v []byte, source Source, st *stages, since time.Time) Result {
+	// A shared Redis is untrusted, and its values are copied into the memory tier: whatever is
+	// stored, the answer obeys the shape rules this request applies to a model answer (our own
+	// answers already do, so this changes nothing for them).
+	res.Text, res.Source = sanitizeShared(string(v), p.pp), source
+	res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
+	st.postprocess = e.now().Sub(since)
+	e.report(st)
+	e.prefetchNext(r, res.Text)
+	return res
 }
 
 // stages is where one completion's time went.

@@ -37,10 +37,5 @@ func (e *Engine) Ready(r Request) (Result, bool) {
 	}
 	now := e.now()
 	st.cache = now.Sub(t)
-	res.Text, res.Source = sanitizeShared(string(v), p.pp), SourceMemory
-	res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
-	st.postprocess = e.now().Sub(now)
-	e.report(&st)
-	e.prefetchNext(r, res.Text)
-	return res, true
+	return e.cacheHit(r, p, res, v, SourceMemory, &st, now), true
 }

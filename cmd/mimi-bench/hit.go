@@ -124,15 +124,8 @@ func (p *lspProc) warm(ctx context.Context, params any, source string) error {
 }
 
 func (p *lspProc) result(name string) hitResult {
-	lat := slices.Clone(p.lat)
-	slices.Sort(lat)
-	pct := func(q float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
-	}
-	return hitResult{Name: name, P50: pct(0.50), P95: pct(0.95), P99: pct(0.99), N: len(lat)}
+	p50, p95, p99 := percentiles(p.lat)
+	return hitResult{Name: name, P50: p50, P95: p95, P99: p99, N: len(p.lat)}
 }
 
 // hitBench runs the bare server and mimi-lsp (memory tier; and the Redis tier alone when
@@ -270,4 +263,17 @@ func printHit(w io.Writer, res []hitResult) {
 		}
 		fmt.Fprintf(w, "%-24s %8.3f %8.3f %8.3f %10s   (n=%d)\n", r.Name, r.P50, r.P95, r.P99, ratio, r.N)
 	}
+}
+
+// percentiles are the p50, p95 and p99 of lat in milliseconds (0 when empty).
+func percentiles(lat []time.Duration) (p50, p95, p99 float64) {
+	lat = slices.Clone(lat)
+	slices.Sort(lat)
+	pct := func(q float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
+	}
+	return pct(0.50), pct(0.95), pct(0.99)
 }

@@ -153,15 +153,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	rep := &report{Functions: len(targets), Keystrokes: r.keystrokes, Answered: len(r.answered), Cancelled: r.cancelled,
 		Empty: r.empty, Errors: r.errors, Accepted: r.accepted, AcceptedChars: r.acceptedCh, Elapsed: time.Since(start)}
 	rep.Requests = rep.Answered + rep.Cancelled + rep.Errors
-	lat := slices.Clone(r.answered)
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
-	rep.P50, rep.P95, rep.P99 = pct(0.50), pct(0.95), pct(0.99)
+	rep.P50, rep.P95, rep.P99 = percentiles(r.answered)
 	var st struct {
 		Completion struct {
 			BySource    map[string]int `json:"bySource"`
