@@ -29,6 +29,7 @@ ollama:
 # Components missing on this machine (not root, no apt) are listed by setup and their tests skip.
 test: setup
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) test -race -count=1 ./...
 	@if [ -s .cache/missing-components ]; then echo; echo "NOTE: some tests were SKIPPED:"; cat .cache/missing-components; fi
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os/exec"
 	"regexp"
@@ -47,13 +48,20 @@ func TestListenTCP(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := lsptest.New(conn, conn)
-		if _, err := c.Initialize(ctx, "file:///w", []string{"utf-8"}, nil); err != nil {
+		// The second client tries to point the server at another Ollama (a dead port): without
+		// --allow-remote the server keeps its own endpoints, so it still answers.
+		var opts any
+		if i == 1 {
+			opts = map[string]any{"ollamaHost": "http://127.0.0.1:1", "redisURL": "redis://127.0.0.1:1"}
+		}
+		if _, err := c.Initialize(ctx, "file:///w", []string{"utf-8"}, opts); err != nil {
 			t.Fatalf("session %d: %v", i, err)
 		}
 		uri := "file:///w/a.go"
-		_ = c.DidOpen(uri, "go", "func add(a, b int) int {\n\treturn \n}\n")
+		// Each session's document differs, so the second needs the model (not the shared cache).
+		_ = c.DidOpen(uri, "go", fmt.Sprintf("// session %d\nfunc add(a, b int) int {\n\treturn \n}\n", i))
 		var list lsptest.CompletionList
-		if err := c.Call(ctx, "textDocument/completion", lsptest.PositionParams(uri, 1, 8), &list); err != nil {
+		if err := c.Call(ctx, "textDocument/completion", lsptest.PositionParams(uri, 2, 8), &list); err != nil {
 			t.Fatal(err)
 		}
 		if len(list.Items) != 1 || list.Items[0].TextEdit.NewText != ollamatest.Answer {
