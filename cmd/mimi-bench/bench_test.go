@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
 )
 
 // TestReplaySmoke runs the replay benchmark on two functions of Go's own source against the
@@ -42,7 +45,39 @@ func TestReplaySmoke(t *testing.T) {
 	if rep.Accepted == 0 || rep.ServerAccepted == 0 || rep.ServerAccepted > rep.Accepted || rep.ServerShown < rep.ServerAccepted {
 		t.Fatalf("accepts: the replay took %d, the server counted %d accepted of %d shown", rep.Accepted, rep.ServerAccepted, rep.ServerShown)
 	}
-	if rep.Requests != rep.Keystrokes {
-		t.Fatalf("%d requests for %d keystrokes: one completion per keystroke expected", rep.Requests, rep.Keystrokes)
+	if rep.Requests != rep.Keystrokes+rep.AfterAccept {
+		t.Fatalf("%d requests for %d keystrokes and %d accepts: one completion per keystroke and after each accept expected", rep.Requests, rep.Keystrokes, rep.AfterAccept)
+	}
+}
+
+// TestOracleAnswersTheTrueMiddle: the fake model answers what lies between the prompt's prefix
+// and suffix in the file being typed, cut to num_predict tokens, streamed a token at a time
+// after the first-token delay; a wrong answer is as long and different.
+func TestOracleAnswersTheTrueMiddle(t *testing.T) {
+	file := "package p\n\nfunc f() int {\n\tx := 1\n\ty := 2\n\treturn x + y\n}\n"
+	prompt := func(cur, sufFrom int) fakeollama.Request {
+		return fakeollama.Request{Prompt: "<|fim_prefix|>" + file[:cur] + "<|fim_suffix|>" + file[sufFrom:] + "<|fim_middle|>"}
+	}
+	cur := strings.Index(file, "\tx")
+	end := strings.Index(file, "\n}")
+	o := &oracle{text: file, firstToken: 250 * time.Millisecond, perToken: 8 * time.Millisecond}
+	b := o.behave(prompt(cur, end))
+	if got, want := strings.Join(b.Chunks, ""), file[cur:end]; got != want {
+		t.Fatalf("answer %q, want %q", got, want)
+	}
+	if b.Delay != 258*time.Millisecond || b.ChunkDelay != 8*time.Millisecond || len(b.Chunks[0]) != tokenBytes {
+		t.Fatalf("timing %v/%v, first chunk %q", b.Delay, b.ChunkDelay, b.Chunks[0])
+	}
+	r := prompt(cur, end)
+	r.Options = map[string]any{"num_predict": float64(2)}
+	if got := strings.Join(o.behave(r).Chunks, ""); got != file[cur:cur+2*tokenBytes] {
+		t.Fatalf("num_predict 2: %q", got)
+	}
+	o.wrong = 1
+	if got := strings.Join(o.behave(prompt(cur, end)).Chunks, ""); got == file[cur:end] || len(got) != end-cur {
+		t.Fatalf("wrong answer %q", got)
+	}
+	if b := o.behave(fakeollama.Request{Prompt: "<|fim_prefix|>elsewhere<|fim_suffix|>x<|fim_middle|>"}); len(b.Chunks) != 0 {
+		t.Fatalf("a prompt from another file got %q", b.Chunks)
 	}
 }

@@ -10,16 +10,24 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
 )
 
-// oracle is the fake backend's model: it knows the file being typed and answers with the true
-// continuation (the rest of the line, or the next line at a line end), wrong in a share of
-// answers, after a log-normal latency. Decisions hash the prompt, so runs are repeatable.
+// oracle is the fake backend's model. It knows the file being typed and answers as a good FIM
+// model would: the true middle between the prompt's prefix and suffix (the rest of the function
+// being typed), up to num_predict tokens, streamed a token (4 bytes) at a time; the server cuts
+// it as it cuts a real model's answer (one line mid-line, maxLines at a line end). A share of
+// answers is wrong (as long as the right one, other code). Time: firstToken + perToken for each
+// token streamed (the "250 ms + 8 ms/token"), or, with perToken 0, a log-normal latency
+// from p50/p99. Decisions hash the prompt, so runs are repeatable.
 type oracle struct {
-	mu       sync.Mutex
-	text     string // the whole target file
-	p50, p99 time.Duration
-	wrong    float64
-	seed     uint64
+	mu                   sync.Mutex
+	text                 string // the whole target file
+	p50, p99             time.Duration
+	firstToken, perToken time.Duration
+	wrong                float64
+	seed                 uint64
 }
+
+// tokenBytes is the fake model's token size.
+const tokenBytes = 4
 
 func (o *oracle) setTarget(text string) {
 	o.mu.Lock()
@@ -57,49 +65,71 @@ func (o *oracle) behave(r fakeollama.Request) fakeollama.Behaviour {
 	o.mu.Lock()
 	text := o.text
 	o.mu.Unlock()
-	lat := o.latency(r.Prompt)
-	prefix, _, ok := strings.Cut(strings.TrimPrefix(r.Prompt, "<|fim_prefix|>"), "<|fim_suffix|>")
-	answer := ""
-	if ok {
-		tail := prefix[max(0, len(prefix)-200):]
-		if i := strings.LastIndex(text, tail); i >= 0 {
-			answer = continuation(text[i+len(tail):])
-		}
+	answer := middle(text, r.Prompt)
+	limit := 128
+	if n, ok := r.Options["num_predict"].(float64); ok && n > 0 {
+		limit = int(n)
+	}
+	if len(answer) > limit*tokenBytes {
+		answer = answer[:limit*tokenBytes]
 	}
 	if answer != "" && o.hash(r.Prompt, "wrong") < o.wrong {
-		answer = "fmt.Println(\"todo\")"
+		answer = wrongAnswer(len(answer))
 	}
-	chunks := splitChunks(answer, 4)
+	tokens := splitEvery(answer, tokenBytes)
+	if o.perToken > 0 {
+		// The first token comes after firstToken+perToken; each next one perToken later.
+		return fakeollama.Behaviour{Chunks: tokens, Delay: o.firstToken + o.perToken, ChunkDelay: o.perToken}
+	}
+	lat := o.latency(r.Prompt)
+	chunks := splitEvery(answer, max(1, (len(answer)+3)/4)) // four pieces
 	return fakeollama.Behaviour{Chunks: chunks, Delay: lat * 4 / 10, ChunkDelay: lat * 6 / 10 / time.Duration(max(1, len(chunks)))}
 }
 
-// continuation is what a good model would say: the rest of this line, or the next line when
-// the cursor is at a line end.
-func continuation(rest string) string {
-	line, _, _ := strings.Cut(rest, "\n")
-	if strings.TrimSpace(line) != "" {
-		return line
+// middle is the true text between the prompt's prefix and suffix in the target file: what a
+// perfect model would write at the cursor ("" when the prompt does not come from it).
+func middle(text, prompt string) string {
+	prefix, rest, ok := strings.Cut(strings.TrimPrefix(prompt, "<|fim_prefix|>"), "<|fim_suffix|>")
+	if !ok {
+		return ""
 	}
-	if len(line) < len(rest) {
-		next, _, _ := strings.Cut(rest[len(line)+1:], "\n")
-		return line + "\n" + next
+	suffix, _, _ := strings.Cut(rest, "<|fim_middle|>")
+	tail := prefix[max(0, len(prefix)-200):]
+	i := strings.LastIndex(text, tail)
+	if i < 0 {
+		return ""
 	}
-	return ""
+	after := text[i+len(tail):]
+	head := suffix[:min(len(suffix), 200)]
+	if head == "" {
+		return after
+	}
+	j := strings.Index(after, head)
+	if j < 0 {
+		return ""
+	}
+	return after[:j]
 }
 
-func splitChunks(s string, n int) []string {
-	if s == "" {
-		return nil
-	}
-	size := max(1, (len(s)+n-1)/n)
+// wrongAnswer is n bytes of plausible code that is not what the user will type.
+func wrongAnswer(n int) string {
+	const line = "\tfmt.Println(\"todo\")\n"
+	return strings.Repeat(line, n/len(line)+1)[:max(n, 1)]
+}
+
+// splitEvery cuts s into pieces of n bytes, never inside a UTF-8 sequence.
+func splitEvery(s string, n int) []string {
 	var out []string
-	for len(s) > size {
-		cut := size
+	for len(s) > n {
+		cut := n
 		for cut < len(s) && (s[cut]&0xC0) == 0x80 {
 			cut++
 		}
 		out = append(out, s[:cut])
 		s = s[cut:]
 	}
-	return append(out, s)
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
 }

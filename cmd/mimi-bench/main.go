@@ -30,6 +30,7 @@ type options struct {
 	functions, maxKeys, maxBody                int
 	seed                                       uint64
 	p50, p99, delay                            time.Duration
+	firstToken, perToken                       time.Duration
 	accept, retype, wrong, pause               float64
 	jsonOut                                    bool
 	extraEnv                                   []string
@@ -47,14 +48,23 @@ func main() {
 	flag.IntVar(&o.maxKeys, "max-keys", 400, "most keystrokes per function")
 	flag.IntVar(&o.maxBody, "max-body", 1200, "largest function body in bytes")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed for choices and the fake model")
-	flag.DurationVar(&o.p50, "p50", 250*time.Millisecond, "fake model latency median")
-	flag.DurationVar(&o.p99, "p99", 1200*time.Millisecond, "fake model latency 99th percentile")
-	flag.DurationVar(&o.delay, "keystroke", 60*time.Millisecond, "time between keystrokes")
+	flag.DurationVar(&o.firstToken, "first-token", 250*time.Millisecond, "fake model: time before the first token")
+	flag.DurationVar(&o.perToken, "per-token", 8*time.Millisecond, "fake model: time per token streamed (0: a log-normal latency from --p50/--p99 instead)")
+	flag.DurationVar(&o.p50, "p50", 250*time.Millisecond, "fake model latency median (with --per-token 0)")
+	flag.DurationVar(&o.p99, "p99", 1200*time.Millisecond, "fake model latency 99th percentile (with --per-token 0)")
+	flag.DurationVar(&o.delay, "keystroke", 40*time.Millisecond, "time between keystrokes")
 	flag.Float64Var(&o.accept, "accept", 0.5, "probability of accepting a suggestion that matches the text")
 	flag.Float64Var(&o.retype, "retype", 0.03, "probability per keystroke of deleting 1–5 characters and retyping")
 	flag.Float64Var(&o.pause, "pause", 0, "probability after a word (space, newline, punctuation) of a 300–900 ms pause (0: a steady key every --keystroke)")
-	flag.Float64Var(&o.wrong, "wrong", 0.3, "share of fake answers that are wrong")
+	flag.Float64Var(&o.wrong, "wrong", 0.4, "share of fake answers that are wrong")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	flag.Func("env", "KEY=VALUE for the server's environment, e.g. MIMI_DEBOUNCE=30ms (repeatable)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		o.extraEnv = append(o.extraEnv, v)
+		return nil
+	})
 	var hitRounds, hitBatch int
 	flag.IntVar(&hitRounds, "hit-rounds", 3, "hit: batches per server, alternating between them")
 	flag.IntVar(&hitBatch, "hit-batch", 300, "hit: identical completions per batch")
@@ -97,6 +107,7 @@ func main() {
 type report struct {
 	Functions       int                `json:"functions"`
 	Keystrokes      int                `json:"keystrokes"`
+	AfterAccept     int                `json:"requests_after_accept"` // asked with no keystroke, right after an accept
 	Requests        int                `json:"requests"`
 	Answered        int                `json:"answered"`
 	Cancelled       int                `json:"cancelled"`
@@ -124,7 +135,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	host := o.ollamaHost
 	var orc *oracle
 	if o.backend == "fake" {
-		orc = &oracle{p50: o.p50, p99: o.p99, wrong: o.wrong, seed: o.seed}
+		orc = &oracle{p50: o.p50, p99: o.p99, firstToken: o.firstToken, perToken: o.perToken, wrong: o.wrong, seed: o.seed}
 		f := fakeollama.New("")
 		defer f.Close()
 		f.SetBehaviour(orc.behave)
@@ -150,7 +161,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			return nil, err
 		}
 	}
-	rep := &report{Functions: len(targets), Keystrokes: r.keystrokes, Answered: len(r.answered), Cancelled: r.cancelled,
+	rep := &report{Functions: len(targets), Keystrokes: r.keystrokes, AfterAccept: r.afterAccept, Answered: len(r.answered), Cancelled: r.cancelled,
 		Empty: r.empty, Errors: r.errors, Accepted: r.accepted, AcceptedChars: r.acceptedCh, Elapsed: time.Since(start)}
 	rep.Requests = rep.Answered + rep.Cancelled + rep.Errors
 	rep.P50, rep.P95, rep.P99 = percentiles(r.answered)
@@ -206,7 +217,7 @@ func procMem(pid int) (rss, peak int64) {
 
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "functions %d, keystrokes %d, elapsed %s\n", r.Functions, r.Keystrokes, r.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "requests %d: answered %d (empty %d), cancelled %d, errors %d\n", r.Requests, r.Answered, r.Empty, r.Cancelled, r.Errors)
+	fmt.Fprintf(w, "requests %d (%d right after an accept): answered %d (empty %d), cancelled %d, errors %d\n", r.Requests, r.AfterAccept, r.Answered, r.Empty, r.Cancelled, r.Errors)
 	fmt.Fprintf(w, "latency of answered completions: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", r.P50, r.P95, r.P99)
 	fmt.Fprintf(w, "model calls %d = %.1f per 100 keystrokes; prompt bytes to Ollama %d\n", r.ModelCalls, r.CallsPer100Keys, r.PromptBytes)
 	keys := make([]string, 0, len(r.BySource))

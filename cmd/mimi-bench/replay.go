@@ -27,13 +27,14 @@ type replayer struct {
 	maxKeys int
 	onFile  func(text string)
 
-	keystrokes int
-	accepted   int
-	acceptedCh int // characters inserted by accepting
-	answered   []time.Duration
-	cancelled  int
-	empty      int
-	errors     int
+	keystrokes  int
+	afterAccept int // requests an editor makes right after an accept (not keystrokes)
+	accepted    int
+	acceptedCh  int // characters inserted by accepting
+	answered    []time.Duration
+	cancelled   int
+	empty       int
+	errors      int
 }
 
 type pending struct {
@@ -94,11 +95,40 @@ func (r *replayer) change(uri string, version *int, doc *lsp.Document, from, to 
 	return lsp.NewDocument(uri, "go", int32(*version), next), err
 }
 
+// typeKey types one character (a whole UTF-8 sequence) of body at cur, sometimes first
+// deleting a few characters to type them again.
+func (r *replayer) typeKey(uri string, version *int, doc **lsp.Document, body string, typed *int, cur int) error {
+	var err error
+	if *typed > 5 && r.rng.Float64() < r.retype {
+		n := min(1+r.rng.IntN(5), *typed)
+		for n < *typed && body[*typed-n]&0xC0 == 0x80 {
+			n++ // delete whole characters
+		}
+		if *doc, err = r.change(uri, version, *doc, cur-n, cur, ""); err != nil {
+			return err
+		}
+		*typed -= n
+		cur -= n
+	}
+	n := 1
+	for *typed+n < len(body) && body[*typed+n]&0xC0 == 0x80 {
+		n++
+	}
+	if *doc, err = r.change(uri, version, *doc, cur, cur, body[*typed:*typed+n]); err != nil {
+		return err
+	}
+	*typed += n
+	return nil
+}
+
 // typeTarget types one function body.
 func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 	uri := fmt.Sprintf("file:///bench/%d/%s", i, t.File)
-	body := t.Body()
-	text := t.Text[:t.BodyStart] + t.Text[t.BodyEnd:]
+	// The body's place is an empty line, as an editor leaves it after "{" and Enter: the cursor
+	// is at a line end, with the closing brace on the next line. That line's break is the
+	// body's last, so the typed function ends as the file has it.
+	body := strings.TrimSuffix(t.Body(), "\n")
+	text := t.Text[:t.BodyStart] + "\n" + t.Text[t.BodyEnd:]
 	if r.onFile != nil {
 		r.onFile(t.Text)
 	}
@@ -110,36 +140,21 @@ func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 	typed := 0 // bytes of body typed so far
 	var last *pending
 	keys := 0
+	afterAccept := false // an editor asks again right after a suggestion is accepted
 	for typed < len(body) && keys < r.maxKeys {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		cur := t.BodyStart + typed
-		// Sometimes delete a few characters and type them again.
-		if typed > 5 && r.rng.Float64() < r.retype {
-			n := min(1+r.rng.IntN(5), typed)
-			for n < typed && body[typed-n]&0xC0 == 0x80 {
-				n++ // delete whole characters
-			}
-			var err error
-			if doc, err = r.change(uri, &version, doc, cur-n, cur, ""); err != nil {
-				return err
-			}
-			typed -= n
-			cur -= n
-		}
-		// Type one character (a whole UTF-8 sequence).
-		n := 1
-		for typed+n < len(body) && body[typed+n]&0xC0 == 0x80 {
-			n++
-		}
-		var err error
-		if doc, err = r.change(uri, &version, doc, cur, cur, body[typed:typed+n]); err != nil {
+		if afterAccept {
+			afterAccept = false
+			r.afterAccept++
+		} else if err := r.typeKey(uri, &version, &doc, body, &typed, cur); err != nil {
 			return err
+		} else {
+			keys++
+			r.keystrokes++
 		}
-		typed += n
-		keys++
-		r.keystrokes++
 		if last != nil {
 			select {
 			case res := <-last.done:
@@ -181,10 +196,12 @@ func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 		if sugg == "" || !strings.HasPrefix(body[typed:], sugg) {
 			continue
 		}
+		var err error
 		if doc, err = r.change(uri, &version, doc, from, to, edit.NewText); err != nil {
 			return err
 		}
 		typed += len(sugg)
+		afterAccept = true
 		r.accepted++
 		r.acceptedCh += len(sugg)
 		if cmd := list.Items[0].Command; cmd != nil {

@@ -78,8 +78,9 @@ func runReport(ctx context.Context, o options, rounds, batch int, w io.Writer) e
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	fmt.Fprintf(w, "typing replay: %d functions, a key every %s, fake model p50 %s / p99 %s, %.0f%% wrong\n",
-		rep.Functions, o.delay, o.p50, o.p99, 100*o.wrong)
+	fmt.Fprintf(w, "typing replay: %d functions, a key every %s, %s, %.0f%% wrong\n",
+		rep.Functions, o.delay, o.modelTiming(), 100*o.wrong)
+	fmt.Fprintf(w, "  keystrokes                      %d (and %d requests right after an accept)\n", rep.Keystrokes, rep.AfterAccept)
 	fmt.Fprintf(w, "  model calls / 100 keystrokes   %.1f\n", rep.CallsPer100Keys)
 	fmt.Fprintf(w, "  answered p50 / p95 / p99        %.1f / %.1f / %.1f ms\n", rep.P50, rep.P95, rep.P99)
 	fmt.Fprintf(w, "  accepted                        %d suggestions, %d chars (server: %d shown, %d accepted)\n",
@@ -93,4 +94,12 @@ func runReport(ctx context.Context, o options, rounds, batch int, w io.Writer) e
 	fmt.Fprintf(w, "  %d files, %d chunks: %.0f files/s, %.0f chunks/s\n", ix.Files, ix.Chunks, ix.FilesPerSec, ix.ChunksPerSe)
 	fmt.Fprintf(w, "  search p50 / p99                %.2f / %.2f ms\n", ix.SearchP50, ix.SearchP99)
 	return nil
+}
+
+// modelTiming describes the fake model's latency.
+func (o options) modelTiming() string {
+	if o.perToken > 0 {
+		return fmt.Sprintf("fake model %s + %s/token", o.firstToken, o.perToken)
+	}
+	return fmt.Sprintf("fake model p50 %s / p99 %s", o.p50, o.p99)
 }
