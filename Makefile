@@ -52,7 +52,7 @@ bench:
 # indexing): the README's benchmark table comes from it.
 bench-report: build
 	$(GO) build -o bin/mimi-bench ./cmd/mimi-bench
-	bin/mimi-bench --server $(BIN) --functions 10 --keystroke 40ms --wrong 0.4 $(ARGS) report
+	bin/mimi-bench --server $(BIN) --functions 30 $(ARGS) report
 
 replay: build
 	$(GO) run ./cmd/mimi-bench --server $(BIN) --functions 20 $(ARGS)
