@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,20 @@ func TestListenTCP(t *testing.T) {
 		}
 		if len(list.Items) != 1 || list.Items[0].TextEdit.NewText != ollamatest.Answer {
 			t.Fatalf("session %d: %+v", i, list)
+		}
+		if i == 1 {
+			// The client is told which of its settings were refused (a dead Redis alone would
+			// only cost cache misses, so the message is what shows redisURL was kept too).
+			n, err := c.WaitNotification(ctx, "window/showMessage")
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := string(n.Params)
+			for _, want := range []string{"ollamaHost", "redisURL", "cannot be set by a client over TCP"} {
+				if !strings.Contains(msg, want) {
+					t.Fatalf("lock message %s lacks %q", msg, want)
+				}
+			}
 		}
 		if err := c.Shutdown(ctx); err != nil {
 			t.Fatal(err)

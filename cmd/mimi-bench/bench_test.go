@@ -24,7 +24,7 @@ func TestReplaySmoke(t *testing.T) {
 	o := options{
 		src: filepath.Join(runtime.GOROOT(), "src", "strings"), server: bin, backend: "fake",
 		functions: 2, maxKeys: 120, maxBody: 1200, seed: 3,
-		p50: 5 * time.Millisecond, p99: 40 * time.Millisecond, delay: 20 * time.Millisecond,
+		firstToken: 5 * time.Millisecond, perToken: time.Millisecond, delay: 20 * time.Millisecond,
 		accept: 0.5, retype: 0.05, wrong: 0.2,
 	}
 	var logw io.Writer = io.Discard
@@ -44,6 +44,13 @@ func TestReplaySmoke(t *testing.T) {
 	// A suggestion accepted again after a retype is one suggestion: counted once by the server.
 	if rep.Accepted == 0 || rep.ServerAccepted == 0 || rep.ServerAccepted > rep.Accepted || rep.ServerShown < rep.ServerAccepted {
 		t.Fatalf("accepts: the replay took %d, the server counted %d accepted of %d shown", rep.Accepted, rep.ServerAccepted, rep.ServerShown)
+	}
+	if rep.Errors != 0 {
+		t.Fatalf("%d requests failed", rep.Errors)
+	}
+	// An editor asks again after each accept, except one that finishes a function.
+	if rep.AfterAccept > rep.Accepted || rep.AfterAccept < rep.Accepted-rep.Functions {
+		t.Fatalf("%d requests after %d accepts in %d functions", rep.AfterAccept, rep.Accepted, rep.Functions)
 	}
 	if rep.Requests != rep.Keystrokes+rep.AfterAccept {
 		t.Fatalf("%d requests for %d keystrokes and %d accepts: one completion per keystroke and after each accept expected", rep.Requests, rep.Keystrokes, rep.AfterAccept)
@@ -68,11 +75,31 @@ func TestOracleAnswersTheTrueMiddle(t *testing.T) {
 	if b.Delay != 258*time.Millisecond || b.ChunkDelay != 8*time.Millisecond || len(b.Chunks[0]) != tokenBytes {
 		t.Fatalf("timing %v/%v, first chunk %q", b.Delay, b.ChunkDelay, b.Chunks[0])
 	}
+	if b.DoneReason != "stop" {
+		t.Fatalf("a whole answer ends with %q", b.DoneReason)
+	}
 	r := prompt(cur, end)
 	r.Options = map[string]any{"num_predict": float64(2)}
-	if got := strings.Join(o.behave(r).Chunks, ""); got != file[cur:cur+2*tokenBytes] {
-		t.Fatalf("num_predict 2: %q", got)
+	if b := o.behave(r); strings.Join(b.Chunks, "") != file[cur:cur+2*tokenBytes] || b.DoneReason != "length" {
+		t.Fatalf("num_predict 2: %q, done %q", strings.Join(b.Chunks, ""), b.DoneReason)
 	}
+	// The cut never splits a character: "é" is bytes 7–8 of the answer.
+	uni := "func g() {\n\tx := \"éa\"\n}\n"
+	o.text = uni
+	c2 := strings.Index(uni, "\tx")
+	r = fakeollama.Request{Prompt: "<|fim_prefix|>" + uni[:c2] + "<|fim_suffix|>" + uni[strings.Index(uni, "\n}"):] + "<|fim_middle|>",
+		Options: map[string]any{"num_predict": float64(2)}}
+	if got := strings.Join(o.behave(r).Chunks, ""); got != "\tx := \"" {
+		t.Fatalf("cut inside a character: %q", got)
+	}
+	// At the end of the file the whole rest is the suffix, even when it also occurs earlier.
+	eof := "func h() {\n\ts := `\n}\n`\n\t_ = s\n}\n"
+	o.text = eof
+	c3 := strings.Index(eof, "\ts")
+	if got := strings.Join(o.behave(fakeollama.Request{Prompt: "<|fim_prefix|>" + eof[:c3] + "<|fim_suffix|>\n}\n<|fim_middle|>"}).Chunks, ""); got != "\ts := `\n}\n`\n\t_ = s" {
+		t.Fatalf("end of file: %q", got)
+	}
+	o.text = file
 	o.wrong = 1
 	if got := strings.Join(o.behave(prompt(cur, end)).Chunks, ""); got == file[cur:end] || len(got) != end-cur {
 		t.Fatalf("wrong answer %q", got)

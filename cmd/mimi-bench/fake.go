@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
 )
@@ -70,8 +71,12 @@ func (o *oracle) behave(r fakeollama.Request) fakeollama.Behaviour {
 	if n, ok := r.Options["num_predict"].(float64); ok && n > 0 {
 		limit = int(n)
 	}
-	if len(answer) > limit*tokenBytes {
-		answer = answer[:limit*tokenBytes]
+	reason := "stop"
+	if cut := limit * tokenBytes; len(answer) > cut {
+		for cut > 0 && !utf8.RuneStart(answer[cut]) {
+			cut-- // never inside a character
+		}
+		answer, reason = answer[:cut], "length" // as Ollama says when num_predict ends an answer
 	}
 	if answer != "" && o.hash(r.Prompt, "wrong") < o.wrong {
 		answer = wrongAnswer(len(answer))
@@ -79,11 +84,11 @@ func (o *oracle) behave(r fakeollama.Request) fakeollama.Behaviour {
 	tokens := splitEvery(answer, tokenBytes)
 	if o.perToken > 0 {
 		// The first token comes after firstToken+perToken; each next one perToken later.
-		return fakeollama.Behaviour{Chunks: tokens, Delay: o.firstToken + o.perToken, ChunkDelay: o.perToken}
+		return fakeollama.Behaviour{Chunks: tokens, Delay: o.firstToken + o.perToken, ChunkDelay: o.perToken, DoneReason: reason}
 	}
 	lat := o.latency(r.Prompt)
 	chunks := splitEvery(answer, max(1, (len(answer)+3)/4)) // four pieces
-	return fakeollama.Behaviour{Chunks: chunks, Delay: lat * 4 / 10, ChunkDelay: lat * 6 / 10 / time.Duration(max(1, len(chunks)))}
+	return fakeollama.Behaviour{Chunks: chunks, Delay: lat * 4 / 10, ChunkDelay: lat * 6 / 10 / time.Duration(max(1, len(chunks))), DoneReason: reason}
 }
 
 // middle is the true text between the prompt's prefix and suffix in the target file: what a
@@ -100,6 +105,9 @@ func middle(text, prompt string) string {
 		return ""
 	}
 	after := text[i+len(tail):]
+	if strings.HasSuffix(after, suffix) { // the whole rest of the file is the suffix
+		return after[:len(after)-len(suffix)]
+	}
 	head := suffix[:min(len(suffix), 200)]
 	if head == "" {
 		return after

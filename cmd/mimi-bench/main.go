@@ -48,7 +48,7 @@ func main() {
 	flag.IntVar(&o.maxKeys, "max-keys", 400, "most keystrokes per function")
 	flag.IntVar(&o.maxBody, "max-body", 1200, "largest function body in bytes")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed for choices and the fake model")
-	flag.DurationVar(&o.firstToken, "first-token", 250*time.Millisecond, "fake model: time before the first token")
+	flag.DurationVar(&o.firstToken, "first-token", 250*time.Millisecond, "fake model: time before the first token (with --per-token > 0)")
 	flag.DurationVar(&o.perToken, "per-token", 8*time.Millisecond, "fake model: time per token streamed (0: a log-normal latency from --p50/--p99 instead)")
 	flag.DurationVar(&o.p50, "p50", 250*time.Millisecond, "fake model latency median (with --per-token 0)")
 	flag.DurationVar(&o.p99, "p99", 1200*time.Millisecond, "fake model latency 99th percentile (with --per-token 0)")
@@ -58,9 +58,13 @@ func main() {
 	flag.Float64Var(&o.pause, "pause", 0, "probability after a word (space, newline, punctuation) of a 300–900 ms pause (0: a steady key every --keystroke)")
 	flag.Float64Var(&o.wrong, "wrong", 0.4, "share of fake answers that are wrong")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
-	flag.Func("env", "KEY=VALUE for the server's environment, e.g. MIMI_DEBOUNCE=30ms (repeatable)", func(v string) error {
-		if !strings.Contains(v, "=") {
+	flag.Func("env", "KEY=VALUE for the replayed server's environment, e.g. MIMI_DEBOUNCE=30ms (repeatable; not the hit benchmark's servers)", func(v string) error {
+		k, _, ok := strings.Cut(v, "=")
+		if !ok {
 			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		if k == "OLLAMA_HOST" || k == "MIMI_REDIS_URL" {
+			return fmt.Errorf("%s is set by --backend/--ollama-host and --redis-url", k)
 		}
 		o.extraEnv = append(o.extraEnv, v)
 		return nil
@@ -143,7 +147,8 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	} else if host == "" {
 		return nil, fmt.Errorf("--backend ollama needs --ollama-host or OLLAMA_HOST")
 	}
-	env := append([]string{"OLLAMA_HOST=" + host, "MIMI_REDIS_URL=" + o.redisURL}, o.extraEnv...)
+	// The replayed files live under file:///bench/, which is not a folder to index.
+	env := append([]string{"OLLAMA_HOST=" + host, "MIMI_REDIS_URL=" + o.redisURL, "MIMI_INDEXING=false"}, o.extraEnv...)
 	proc, err := startProc(ctx, env, logw, o.server, "--log-level", "warn")
 	if err != nil {
 		return nil, fmt.Errorf("%w (build it with make build)", err)

@@ -192,7 +192,10 @@ func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 			continue
 		}
 		word := doc.Text[from:to]
-		sugg := strings.TrimPrefix(edit.NewText, word)
+		if !strings.HasPrefix(edit.NewText, word) {
+			continue // an edit that rewrites what was typed is not a continuation
+		}
+		sugg := edit.NewText[len(word):]
 		if sugg == "" || !strings.HasPrefix(body[typed:], sugg) {
 			continue
 		}

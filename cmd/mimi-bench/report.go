@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/embed"
@@ -78,8 +79,14 @@ func runReport(ctx context.Context, o options, rounds, batch int, w io.Writer) e
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	fmt.Fprintf(w, "typing replay: %d functions, a key every %s, %s, %.0f%% wrong\n",
-		rep.Functions, o.delay, o.modelTiming(), 100*o.wrong)
+	fmt.Fprintf(w, "typing replay: %d functions, a key every %s, %s", rep.Functions, o.delay, o.modelTiming())
+	if o.backend == "fake" {
+		fmt.Fprintf(w, ", %.0f%% wrong", 100*o.wrong)
+	}
+	if len(o.extraEnv) > 0 {
+		fmt.Fprintf(w, ", server %s", strings.Join(o.extraEnv, " "))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  keystrokes                      %d (and %d requests right after an accept)\n", rep.Keystrokes, rep.AfterAccept)
 	fmt.Fprintf(w, "  model calls / 100 keystrokes   %.1f\n", rep.CallsPer100Keys)
 	fmt.Fprintf(w, "  answered p50 / p95 / p99        %.1f / %.1f / %.1f ms\n", rep.P50, rep.P95, rep.P99)
@@ -96,8 +103,11 @@ func runReport(ctx context.Context, o options, rounds, batch int, w io.Writer) e
 	return nil
 }
 
-// modelTiming describes the fake model's latency.
+// modelTiming describes the model the replay asks.
 func (o options) modelTiming() string {
+	if o.backend != "fake" {
+		return "Ollama at " + o.ollamaHost
+	}
 	if o.perToken > 0 {
 		return fmt.Sprintf("fake model %s + %s/token", o.firstToken, o.perToken)
 	}

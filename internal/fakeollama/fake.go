@@ -23,6 +23,7 @@ type Behaviour struct {
 	ChunkDelay time.Duration // between chunks
 	Hang       bool          // never answer (until the client goes away)
 	Thinking   []string      // /api/chat: reasoning pieces streamed (as message.thinking) before Chunks
+	DoneReason string        // the last line's done_reason ("" = "stop"; "length" when num_predict ended it)
 }
 
 // Request is what the fake saw.
@@ -167,6 +168,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, chat bool) {
 		return
 	}
 	last := piece("", false)
-	last["done"], last["done_reason"], last["eval_count"] = true, "stop", len(b.Chunks)
+	reason := b.DoneReason
+	if reason == "" {
+		reason = "stop"
+	}
+	last["done"], last["done_reason"], last["eval_count"] = true, reason, len(b.Chunks)
 	_ = enc.Encode(last)
 }
