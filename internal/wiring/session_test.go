@@ -3,13 +3,17 @@ package wiring
 import (
 	"context"
 	"log/slog"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/config"
+	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
 	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 // TestSessionReleasesReplacedClients: a session that moves to another Redis (or none) releases
@@ -75,4 +79,53 @@ func TestSessionReleasesReplacedClients(t *testing.T) {
 	}
 	a.Close()
 	a.Close() // idempotent
+}
+
+// TestSessionClosesAReplacedOllamaClient: a session that moves to another Ollama host releases
+// the old host's scheduler, and once nobody holds it (after its linger) its HTTP client's idle
+// keep-alive connections are closed, not left open to a server the user moved away from.
+func TestSessionClosesAReplacedOllamaClient(t *testing.T) {
+	oldHost, newHost := fakeollama.New("a"), fakeollama.New("b")
+	defer oldHost.Close()
+	defer newHost.Close()
+	cfg := config.Default()
+	cfg.OllamaHost = oldHost.URL
+	w := New(cfg, slog.New(slog.DiscardHandler))
+	defer w.Close(time.Second)
+	zero := time.Duration(0)
+	w.linger = &zero
+	s, err := w.NewSession(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sched := s.sched.v
+	// ask sends one generation through the old scheduler and reports whether it reused a
+	// kept-alive connection.
+	ask := func() bool {
+		var reused atomic.Bool
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) { reused.Store(info.Reused) },
+		})
+		if _, err := sched.Generate(ctx, model.NewCall(model.TaskCompletion), model.GenerateRequest{Model: cfg.CompletionModel, Prompt: "x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return reused.Load()
+	}
+	ask()
+	if !ask() {
+		t.Fatal("the second call did not reuse the kept-alive connection: the test cannot see a close")
+	}
+	moved := cfg
+	moved.OllamaHost = newHost.URL
+	if err := s.Configure(moved); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for ask() { // each call leaves a kept-alive connection: a close makes the next one new
+		if time.Now().After(deadline) {
+			t.Fatal("the replaced host's idle connections were never closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
