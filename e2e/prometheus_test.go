@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mimi-lsp/mimi-lsp/internal/dashboard"
 	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
 	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
 )
@@ -148,18 +149,9 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 	// The dashboard's core panels (latency by source, answers by source, hit rate by tier,
 	// model calls, model latency, tokens, time by stage) return data from this Prometheus;
 	// every query of every panel is logged with its live result.
-	b, err = os.ReadFile("../monitoring/grafana/dashboards/mimi-lsp.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash struct {
-		Panels []struct {
-			Title   string
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(b, &dash); err != nil || len(dash.Panels) < 6 {
-		t.Fatalf("dashboard: %v", err)
+	panels, err := dashboard.Load("../monitoring/grafana/dashboards/mimi-lsp.json")
+	if err != nil || len(panels) < 6 {
+		t.Fatalf("dashboard: %d panels, %v", len(panels), err)
 	}
 	// More completions while Prometheus scrapes, so rates and quantiles have something to show.
 	for i := range 3 {
@@ -168,7 +160,7 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 		_ = completeAt(t, ctx, c, addURI, 3, 9+i) // the same again: a cache hit
 		time.Sleep(1200 * time.Millisecond)       // a scrape in between (interval 1 s)
 	}
-	core := append(dash.Panels[:6:6], dash.Panels[len(dash.Panels)-1]) // … and time by stage
+	core := append(panels[:6:6], panels[len(panels)-1]) // … and time by stage
 	if !strings.Contains(core[6].Title, "stage") {
 		t.Fatalf("the last panel is %q, not the completion stages", core[6].Title)
 	}
@@ -187,7 +179,7 @@ func TestPrometheusScrapesMimi(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range dash.Panels {
+	for _, p := range panels {
 		for _, tg := range p.Targets {
 			t.Logf("live: %s | %s → %s", p.Title, tg.Expr, query(tg.Expr))
 		}

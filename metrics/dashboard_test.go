@@ -11,27 +11,19 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/internal/dashboard"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 // dashboardExprs returns every PromQL expression of the Grafana dashboard.
 func dashboardExprs(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../monitoring/grafana/dashboards/mimi-lsp.json")
+	panels, err := dashboard.Load("../monitoring/grafana/dashboards/mimi-lsp.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		Panels []struct {
-			Title   string
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, p := range d.Panels {
+	for _, p := range panels {
 		for _, tg := range p.Targets {
 			out = append(out, tg.Expr)
 		}

@@ -95,30 +95,30 @@ func (r *replayer) change(uri string, version *int, doc *lsp.Document, from, to 
 	return lsp.NewDocument(uri, "go", int32(*version), next), err
 }
 
-// typeKey types one character (a whole UTF-8 sequence) of body at cur, sometimes first
-// deleting a few characters to type them again.
-func (r *replayer) typeKey(uri string, version *int, doc **lsp.Document, body string, typed *int, cur int) error {
+// typeKey types one character (a whole UTF-8 sequence) of body after its first typed bytes,
+// sometimes first deleting a few characters to type them again; it returns the document and
+// how much of body is typed now. start is where body begins in the document.
+func (r *replayer) typeKey(uri string, version *int, doc *lsp.Document, body string, typed, start int) (*lsp.Document, int, error) {
 	var err error
-	if *typed > 5 && r.rng.Float64() < r.retype {
-		n := min(1+r.rng.IntN(5), *typed)
-		for n < *typed && body[*typed-n]&0xC0 == 0x80 {
+	if typed > 5 && r.rng.Float64() < r.retype {
+		n := min(1+r.rng.IntN(5), typed)
+		for n < typed && body[typed-n]&0xC0 == 0x80 {
 			n++ // delete whole characters
 		}
-		if *doc, err = r.change(uri, version, *doc, cur-n, cur, ""); err != nil {
-			return err
+		if doc, err = r.change(uri, version, doc, start+typed-n, start+typed, ""); err != nil {
+			return doc, typed, err
 		}
-		*typed -= n
-		cur -= n
+		typed -= n
 	}
 	n := 1
-	for *typed+n < len(body) && body[*typed+n]&0xC0 == 0x80 {
+	for typed+n < len(body) && body[typed+n]&0xC0 == 0x80 {
 		n++
 	}
-	if *doc, err = r.change(uri, version, *doc, cur, cur, body[*typed:*typed+n]); err != nil {
-		return err
+	cur := start + typed
+	if doc, err = r.change(uri, version, doc, cur, cur, body[typed:typed+n]); err != nil {
+		return doc, typed, err
 	}
-	*typed += n
-	return nil
+	return doc, typed + n, nil
 }
 
 // typeTarget types one function body.
@@ -145,13 +145,14 @@ func (r *replayer) typeTarget(ctx context.Context, i int, t target) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		cur := t.BodyStart + typed
 		if afterAccept {
 			afterAccept = false
 			r.afterAccept++
-		} else if err := r.typeKey(uri, &version, &doc, body, &typed, cur); err != nil {
-			return err
 		} else {
+			var err error
+			if doc, typed, err = r.typeKey(uri, &version, doc, body, typed, t.BodyStart); err != nil {
+				return err
+			}
 			keys++
 			r.keystrokes++
 		}
