@@ -135,46 +135,6 @@ func limitLines(s string, c *ppContext) string {
 	return s[:lead] + strings.Join(lines[:c.MaxLines], "")
 }
 
-var closerOf = map[byte]byte{'(': ')', '[': ']', '{': '}'}
-
-// bracketBalance stops before the first closing bracket that closes nothing opened in the
-// answer when the text after the cursor already starts with that bracket: the editor has it,
-// and the model is walking out of the user's scope (closing the block and writing on).
-func bracketBalance(s string, c *ppContext) string {
-	next := firstNonSpace(c.Suffix)
-	var stack []byte
-	inStr := byte(0)
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if inStr != 0 {
-			if ch == '\\' {
-				i++
-			} else if ch == inStr || ch == '\n' {
-				inStr = 0
-			}
-			continue
-		}
-		switch ch {
-		case '"', '\'', '`':
-			inStr = ch
-		case '(', '[', '{':
-			stack = append(stack, closerOf[ch])
-		case ')', ']', '}':
-			if len(stack) > 0 && stack[len(stack)-1] == ch {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			if len(stack) == 0 && next == ch {
-				return strings.TrimRight(s[:i], " \t")
-			}
-			if len(stack) > 0 {
-				return strings.TrimRight(s[:i], " \t") // mismatched closer: cut
-			}
-		}
-	}
-	return s
-}
-
 // suffixOverlap removes the end of the answer that the rest of the line already has
 // (e.g. the answer ends with ")" and the cursor sits before ")").
 func suffixOverlap(s string, c *ppContext) string {
@@ -192,7 +152,9 @@ func suffixOverlap(s string, c *ppContext) string {
 }
 
 // repeatsNextLines drops an answer whose lines repeat the lines that follow the cursor, and
-// trims trailing answer lines that duplicate the start of the suffix.
+// trims trailing answer lines that duplicate the start of the suffix. Lines compare without
+// their indentation, except lines of closing brackets alone: "\t}" closing an inner block is
+// not the "}" that closes the function after it.
 func repeatsNextLines(s string, c *ppContext) string {
 	rest := c.Suffix
 	if i := strings.IndexByte(rest, '\n'); i >= 0 {
@@ -200,8 +162,8 @@ func repeatsNextLines(s string, c *ppContext) string {
 	} else {
 		rest = ""
 	}
-	next := nonEmptyLines(rest, 8)
-	ans := nonEmptyLines(s, 1<<20)
+	next := nonEmptyLines(rest, "", 8)
+	ans := nonEmptyLines(s, c.LinePrefix, 1<<20)
 	if len(ans) == 0 || len(next) == 0 {
 		return s
 	}
@@ -253,14 +215,24 @@ func firstNonSpace(s string) byte {
 	return 0
 }
 
-func nonEmptyLines(s string, n int) []string {
+// nonEmptyLines returns the first n non-blank lines of s as repeatsNextLines compares them;
+// indent is what precedes s on its first line.
+func nonEmptyLines(s, indent string, n int) []string {
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if t := strings.TrimSpace(l); t != "" {
-			out = append(out, t)
-			if len(out) == n {
-				break
+	for i, l := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		if strings.Trim(t, ")]}") == "" {
+			if i == 0 {
+				l = indent + l
 			}
+			t = strings.TrimRight(l, " \t\r") // closers alone: where they stand matters
+		}
+		out = append(out, t)
+		if len(out) == n {
+			break
 		}
 	}
 	return out
