@@ -40,25 +40,27 @@ type flight struct {
 	pp   time.Duration // post-processing the answer took
 	sugg uint64        // the answer's typing-ahead entry (Ref.ID)
 
-	mu       sync.Mutex
-	prefetch bool // held by a prefetch only (prefetch.go): idle until a request joins
-	refs     int  // requests waiting for the answer
-	ended    bool // no one may join any more (finished, or abandoned)
-	stop     func() bool
+	mu    sync.Mutex
+	held  bool // its starter holds a reference but waits for nothing (a prefetch, a carry): idle unless a request waits
+	refs  int  // references: requests waiting for the answer, and the holder's
+	ended bool // no one may join any more (finished, or abandoned)
+	stop  func() bool
 }
 
 // newFlight detaches from the request's cancellation but keeps its deadline.
 func newFlight(reqCtx context.Context, key string, grace time.Duration, after afterFunc) *flight {
-	base := context.WithoutCancel(reqCtx)
-	var ctx context.Context
-	var cancel context.CancelFunc
-	if dl, ok := reqCtx.Deadline(); ok {
-		ctx, cancel = context.WithDeadline(base, dl)
-	} else {
-		ctx, cancel = context.WithCancel(base)
-	}
+	ctx, cancel := detach(reqCtx)
 	return &flight{key: key, ctx: ctx, cancel: cancel, call: model.NewCall(model.TaskCompletion),
 		grace: grace, after: after, done: make(chan struct{})}
+}
+
+// detach returns a context with ctx's values and deadline but not its cancellation.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	base := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(base, dl)
+	}
+	return context.WithCancel(base)
 }
 
 // acquire registers interest; false when the flight already ended or was abandoned.
@@ -68,12 +70,11 @@ func (f *flight) acquire() bool {
 	if f.ended {
 		return false
 	}
-	if (f.refs == 0 || f.prefetch) && !f.call.SetIdle(false) {
+	if f.refs == f.idleRefs() && !f.call.SetIdle(false) {
 		// The scheduler cancelled it while nobody wanted it: its answer will not come.
 		f.ended = true
 		return false
 	}
-	f.prefetch = false // someone wants it now
 	f.refs++
 	if f.stop != nil {
 		f.stop()
@@ -82,26 +83,39 @@ func (f *flight) acquire() bool {
 	return true
 }
 
-// holdIdle keeps a prefetch's flight alive (its reference is held) but idle: the scheduler
-// cancels it as soon as a wanted call waits, until a request joins it.
+// holdIdle keeps the flight of a prefetch or a carry alive (its starter's reference is held)
+// but idle: the scheduler cancels it as soon as a wanted call waits, except while a request
+// waits for it.
 func (f *flight) holdIdle() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.refs == 1 && !f.ended {
-		f.prefetch = true
+		f.held = true
 		f.call.SetIdle(true)
 	}
 }
 
-// release drops interest; the last release marks the call idle and starts the grace period.
+// idleRefs is the number of references left when no request waits for the answer.
+func (f *flight) idleRefs() int {
+	if f.held {
+		return 1
+	}
+	return 0
+}
+
+// release drops interest. When no request waits any more the call turns idle: a held flight
+// stays alive for its holder; any other starts the grace period.
 func (f *flight) release() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.refs--
-	if f.refs > 0 || f.ended {
+	if f.ended || f.refs > f.idleRefs() {
 		return
 	}
 	f.call.SetIdle(true)
+	if f.refs > 0 {
+		return // only the holder is left
+	}
 	f.stop = f.after(f.grace, func() {
 		f.mu.Lock()
 		abandon := f.refs == 0 && !f.ended
@@ -145,13 +159,17 @@ func (e *Engine) join(ctx context.Context, p *Prepared, r Request) (f *flight, l
 	return f, true
 }
 
-// run asks the model for f, then takes f out of the registry and wakes its waiters. A
-// suggestion that came asks for what follows it (prefetch.go): whoever takes it, the request
-// that started the call or typing-ahead after it was superseded.
+// run asks the model for f (generate answers it through deliver).
 func (e *Engine) run(f *flight, p *Prepared, r Request) {
 	defer e.running.Done()
-	text, err := e.generate(f, p)
-	if err == nil {
+	e.generate(f, p, r)
+}
+
+// deliver takes f out of the registry and wakes its waiters with the outcome. An answer that
+// came asks for what follows it (prefetch.go) when prefetch is set: whoever takes it, the
+// request that started the call or typing-ahead after it was superseded.
+func (e *Engine) deliver(f *flight, r Request, text string, err error, prefetch bool) {
+	if err == nil && prefetch {
 		e.prefetchNext(r, text) // skipped while a prefetch runs: this one, when it is one
 	}
 	e.fmu.Lock()

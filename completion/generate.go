@@ -7,32 +7,72 @@ import (
 	"github.com/mimi-lsp/mimi-lsp/cache"
 )
 
-// generate runs one model call on the flight's context and returns the post-processed answer.
-func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
-	ctx := f.ctx
+// generate runs one model call for the flight and answers it with the post-processed text.
+// A multi-line answer is answered as soon as it has maxLines lines; the model then carries on
+// into what follows it (carry.go) instead of being stopped there.
+func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 	gen, c := e.backend()
 	single := p.pp.singleLine()
 	maxLines := p.pp.MaxLines
-	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix, f)
+	entry := e.ta.newEntry(p.ctxKey, p.offset, p.pp.Prefix, f, false)
 	f.sugg = entry.id // read by the waiters after f.done closes
-	g, err := gen.Generate(ctx, f.call, p.req, func(_, soFar string) bool {
+	s := newStream(f.ctx)
+	defer s.close()
+	var (
+		answered bool
+		cr       *carry
+	)
+	g, err := gen.Generate(s.ctx, f.call, p.req, func(_, soFar string) bool {
+		if cr != nil {
+			return cr.update(soFar)
+		}
 		entry.update(soFar)
 		// Stop as soon as the answer can no longer change after post-processing.
 		body := strings.TrimLeft(soFar, "\r\n")
 		if single && strings.Contains(body, "\n") {
 			return false
 		}
-		return maxLines <= 0 || strings.Count(body, "\n") < maxLines
+		if maxLines <= 0 || strings.Count(body, "\n") < maxLines {
+			return true
+		}
+		// The suggestion is whole: answer it now, and let the model carry on past it when
+		// it can.
+		text := postprocess(soFar, p.pp, nil)
+		cr = e.newCarry(f, p, r, soFar, text)
+		if cr != nil && !s.handOver(cr.f.ctx) {
+			cr.abort() // f was abandoned just now: nobody wants any of it
+			cr = nil
+		}
+		e.answer(f, p, r, c, entry, soFar, false, cr == nil)
+		answered = true
+		return cr != nil
 	})
+	if cr != nil {
+		cr.end(c, g, err)
+		return
+	}
+	if answered {
+		return
+	}
 	if err != nil {
 		entry.finish("", false)
-		return "", err
+		e.deliver(f, r, "", err, false)
+		return
 	}
 	raw := g.Text
 	cut := g.DoneReason == doneLength
 	if cut {
 		raw = trimCut(raw)
 	}
+	text := e.answer(f, p, r, c, entry, raw, cut, true)
+	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
+		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
+}
+
+// answer post-processes raw, makes it the flight's answer and its typing-ahead entry's, caches
+// it unless num_predict cut it, and wakes the flight's waiters. prefetch: ask for what follows
+// (prefetch.go) when that is on.
+func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEntry, raw string, cut, prefetch bool) string {
 	start := e.now()
 	text := postprocess(raw, p.pp, nil)
 	f.pp = e.now().Sub(start) // read by the waiters after f.done closes
@@ -41,11 +81,10 @@ func (e *Engine) generate(f *flight, p *Prepared) (string, error) {
 	// cache holds complete answers only (see trimCut).
 	if !cut {
 		// Cache with a context that outlives a cancellation that arrives now: the answer is paid for.
-		if err := c.Set(context.WithoutCancel(ctx), cache.KindCompletion, p.Key, []byte(text)); err != nil {
+		if err := c.Set(context.WithoutCancel(f.ctx), cache.KindCompletion, p.Key, []byte(text)); err != nil {
 			e.log.Debug("cache set failed", "err", err)
 		}
 	}
-	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
-		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
-	return text, nil
+	e.deliver(f, r, text, nil, prefetch)
+	return text
 }

@@ -23,6 +23,7 @@ type taEntry struct {
 	offset int     // cursor byte offset when the suggestion was asked for
 	qtail  string  // the prompt's prefix window then (a copy, not a view of the document)
 	flight *flight // the model call producing it (nil when it came finished, e.g. from the cache)
+	carry  bool    // a continuation (carry.go): served at its own place too, before anything is typed
 
 	mu       sync.Mutex
 	soFar    string
@@ -81,12 +82,20 @@ func (t *typeahead) promote(ctxKey string) {
 	}
 }
 
-// newEntry registers a suggestion being produced (streaming) for the cursor at offset.
-func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string, f *flight) *taEntry {
+// newEntry registers a suggestion being produced (streaming) for the cursor at offset; carry:
+// it continues a suggestion that ends at offset (carry.go).
+func (t *typeahead) newEntry(ctxKey string, offset int, prefixWindow string, f *flight, carry bool) *taEntry {
 	e := &taEntry{ctxKey: ctxKey, offset: offset, qtail: strings.Clone(prefixWindow),
-		progress: make(chan struct{}), done: make(chan struct{}), flight: f}
+		progress: make(chan struct{}), done: make(chan struct{}), flight: f, carry: carry}
 	t.add(e)
 	return e
+}
+
+// reaches reports whether a request at offset in text can be served from e: the text before
+// e's place is as it was, and the cursor is after it (or at it, for a continuation).
+func (e *taEntry) reaches(ctxKey, text string, offset int) bool {
+	return e.ctxKey == ctxKey && (e.offset < offset || e.carry && e.offset == offset) && offset-e.offset <= maxTyped &&
+		strings.HasSuffix(text[:e.offset], e.qtail)
 }
 
 // addDone registers a finished suggestion (e.g. one served from the cache) and returns its id:
@@ -108,7 +117,7 @@ func (t *typeahead) addDone(ctxKey string, offset int, prefixWindow, text string
 		}
 	}
 	t.mu.Unlock()
-	e := t.newEntry(ctxKey, offset, prefixWindow, nil)
+	e := t.newEntry(ctxKey, offset, prefixWindow, nil, false)
 	e.finish(text, true)
 	return e.id
 }
@@ -178,7 +187,7 @@ func (t *typeahead) pending(ctxKey, text string, offset int) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, e := range t.entries {
-		if e.ctxKey != ctxKey || e.offset >= offset || offset-e.offset > maxTyped || !strings.HasSuffix(text[:e.offset], e.qtail) {
+		if !e.reaches(ctxKey, text, offset) {
 			continue
 		}
 		select {
@@ -198,7 +207,7 @@ func (t *typeahead) find(ctx context.Context, ctxKey, text string, offset int, w
 	cands := make([]*taEntry, 0, 4)
 	for i := len(t.entries) - 1; i >= 0; i-- {
 		e := t.entries[i]
-		if e.ctxKey == ctxKey && e.offset < offset && offset-e.offset <= maxTyped && strings.HasSuffix(text[:e.offset], e.qtail) {
+		if e.reaches(ctxKey, text, offset) {
 			cands = append(cands, e)
 		}
 	}
