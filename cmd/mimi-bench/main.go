@@ -124,6 +124,8 @@ type report struct {
 	P50, P95, P99   float64            // ms, of answered requests
 	ModelCalls      int                `json:"model_calls"`
 	CallsPer100Keys float64            `json:"model_calls_per_100_keystrokes"`
+	CodeChars       int                `json:"code_chars"` // characters of the function bodies written (typed or accepted)
+	CallsPer100Code float64            `json:"model_calls_per_100_code_chars"`
 	BySource        map[string]int     `json:"by_source"`
 	ShareBySource   map[string]float64 `json:"share_by_source"`
 	PromptBytes     int64              `json:"prompt_bytes_to_ollama"`
@@ -160,14 +162,16 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		r.onFile = orc.setTarget
 	}
 	start := time.Now()
+	code := 0
 	for i, t := range targets {
+		code += len(strings.TrimSuffix(t.Body(), "\n"))
 		fmt.Fprintf(logw, "mimi-bench: [%d/%d] %s %s (%d bytes)\n", i+1, len(targets), t.File, t.Name, len(t.Body()))
 		if err := r.typeTarget(ctx, i, t); err != nil {
 			return nil, err
 		}
 	}
 	rep := &report{Functions: len(targets), Keystrokes: r.keystrokes, AfterAccept: r.afterAccept, Answered: len(r.answered), Cancelled: r.cancelled,
-		Empty: r.empty, Errors: r.errors, Accepted: r.accepted, AcceptedChars: r.acceptedCh, Elapsed: time.Since(start)}
+		Empty: r.empty, Errors: r.errors, Accepted: r.accepted, AcceptedChars: r.acceptedCh, CodeChars: code, Elapsed: time.Since(start)}
 	rep.Requests = rep.Answered + rep.Cancelled + rep.Errors
 	rep.P50, rep.P95, rep.P99 = percentiles(r.answered)
 	var st struct {
@@ -188,6 +192,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	rep.ServerShown, rep.ServerAccepted = st.Completion.Shown, st.Completion.Accepted
 	if rep.Keystrokes > 0 {
 		rep.CallsPer100Keys = 100 * float64(rep.ModelCalls) / float64(rep.Keystrokes)
+	}
+	if rep.CodeChars > 0 {
+		rep.CallsPer100Code = 100 * float64(rep.ModelCalls) / float64(rep.CodeChars)
 	}
 	total := 0
 	for _, n := range rep.BySource {
@@ -224,7 +231,8 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "functions %d, keystrokes %d, elapsed %s\n", r.Functions, r.Keystrokes, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "requests %d (%d right after an accept): answered %d (empty %d), cancelled %d, errors %d\n", r.Requests, r.AfterAccept, r.Answered, r.Empty, r.Cancelled, r.Errors)
 	fmt.Fprintf(w, "latency of answered completions: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", r.P50, r.P95, r.P99)
-	fmt.Fprintf(w, "model calls %d = %.1f per 100 keystrokes; prompt bytes to Ollama %d\n", r.ModelCalls, r.CallsPer100Keys, r.PromptBytes)
+	fmt.Fprintf(w, "model calls %d = %.1f per 100 keystrokes, %.1f per 100 characters of code written (%d); prompt bytes to Ollama %d\n",
+		r.ModelCalls, r.CallsPer100Keys, r.CallsPer100Code, r.CodeChars, r.PromptBytes)
 	keys := make([]string, 0, len(r.BySource))
 	for k := range r.BySource {
 		keys = append(keys, k)

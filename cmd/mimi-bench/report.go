@@ -88,7 +88,8 @@ func runReport(ctx context.Context, o options, rounds, batch int, w io.Writer) e
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  keystrokes                      %d (and %d requests right after an accept)\n", rep.Keystrokes, rep.AfterAccept)
-	fmt.Fprintf(w, "  model calls / 100 keystrokes   %.1f\n", rep.CallsPer100Keys)
+	fmt.Fprintf(w, "  model calls                     %d: %.1f / 100 keystrokes, %.1f / 100 characters of code written (%d)\n",
+		rep.ModelCalls, rep.CallsPer100Keys, rep.CallsPer100Code, rep.CodeChars)
 	fmt.Fprintf(w, "  answered p50 / p95 / p99        %.1f / %.1f / %.1f ms\n", rep.P50, rep.P95, rep.P99)
 	fmt.Fprintf(w, "  accepted                        %d suggestions, %d chars (server: %d shown, %d accepted)\n",
 		rep.Accepted, rep.AcceptedChars, rep.ServerShown, rep.ServerAccepted)
