@@ -62,53 +62,41 @@ func bracketBalance(s string, c *ppContext) string {
 
 // outerBlocks is what bracketBalance needs to know about the brackets around the cursor.
 type outerBlocks struct {
-	open      []byte // closers the prefix's open brackets need, innermost last
-	run       int    // closers the suffix starts with (whitespace between them)
-	indent    string // indentation of the suffix's first closer
-	ownLine   bool   // that closer is the first thing on its line
-	consensus bool   // the suffix's closers match the innermost open brackets
+	open    []byte // closers the prefix's open brackets need, innermost last
+	closes  int    // closers in the suffix that close nothing opened in it (blocks around the cursor)
+	known   bool   // the suffix's brackets made sense
+	indent  string // indentation of the suffix's first closer
+	ownLine bool   // that closer is the first thing on its line
 }
 
 func newOuterBlocks(c *ppContext) *outerBlocks {
 	o := &outerBlocks{open: openBrackets(c.Prefix)}
-	// The suffix's leading run of closers, and where the first one stands.
+	// What the suffix opens (and its window may cut off) is not the cursor's business.
+	_, o.closes, o.known = scanBrackets(c.Suffix)
+	// Where the suffix's first closer stands (bracketBalance only asks when the suffix starts
+	// with one).
 	lineStart := c.LinePrefix // the suffix's first line begins in the prefix
-	var run []byte
 	for i := 0; i < len(c.Suffix); i++ {
-		ch := c.Suffix[i]
-		switch {
-		case ch == '\n':
-			if len(run) == 0 {
-				lineStart = "" // a new line: nothing before the closer yet
-			}
-		case ch == ' ' || ch == '\t' || ch == '\r':
-			if len(run) == 0 {
-				lineStart += string(ch)
-			}
-		case ch == ')' || ch == ']' || ch == '}':
-			if len(run) == 0 {
-				o.indent = lineStart
-				o.ownLine = strings.TrimLeft(lineStart, " \t") == ""
-			}
-			run = append(run, ch)
+		switch ch := c.Suffix[i]; ch {
+		case '\n':
+			lineStart = "" // a new line: nothing before the closer yet
+		case ' ', '\t', '\r':
+			lineStart += string(ch)
 		default:
-			i = len(c.Suffix) // the run ended
+			o.indent = lineStart
+			o.ownLine = strings.TrimLeft(lineStart, " \t") == ""
+			i = len(c.Suffix)
 		}
-	}
-	o.run = len(run)
-	o.consensus = len(run) <= len(o.open)
-	for k := 0; o.consensus && k < len(run); k++ {
-		o.consensus = run[k] == o.open[len(o.open)-1-k]
 	}
 	return o
 }
 
 // innerCloser reports whether the closer at s[i] closes a block the user opened before the
 // cursor that the suffix leaves open. closed is how many such blocks the answer closed before
-// it: the answer may close as many as the prefix has open beyond the suffix's run of closers,
+// it: the answer may close as many as the prefix has open beyond those the suffix closes,
 // innermost first, each on its own line indented deeper than the suffix's first closer.
 func (o *outerBlocks) innerCloser(s string, i, closed int, linePrefix string) bool {
-	if !o.consensus || !o.ownLine || closed+1+o.run > len(o.open) || s[i] != o.open[len(o.open)-1-closed] {
+	if !o.known || !o.ownLine || closed+1+o.closes > len(o.open) || s[i] != o.open[len(o.open)-1-closed] {
 		return false
 	}
 	lineStart := strings.LastIndexByte(s[:i], '\n') + 1
@@ -122,13 +110,24 @@ func (o *outerBlocks) innerCloser(s string, i, closed int, linePrefix string) bo
 	return len(indent) > len(o.indent) && strings.HasPrefix(indent, o.indent)
 }
 
-// openBrackets scans text for brackets left open at its end, skipping strings, character
-// literals and comments (// and /* */; backquoted strings may span lines, as Go's raw strings
-// and JavaScript's template literals do): the closers they need, innermost last. A closer with
-// nothing open closes a bracket opened before text began (the prompt's window starts inside
-// a block) and is skipped; a mismatched one ends the scan with nothing open (nothing is known).
+// openBrackets returns the brackets left open at the end of text (the prefix window): the
+// closers they need, innermost last; nothing when its brackets make no sense.
 func openBrackets(text string) []byte {
-	var stack []byte
+	open, _, ok := scanBrackets(text)
+	if !ok {
+		return nil
+	}
+	return open
+}
+
+// scanBrackets walks the brackets of text outside strings, character literals and comments
+// (// and /* */, and # after a line start or a space, as in Python, shell or YAML; backquoted
+// strings may span lines, as Go's raw strings and JavaScript's template literals do). open is
+// what stays open at its end (the closers needed, innermost last); extra counts closers that
+// close nothing opened in text (a window that starts or ends inside a block); ok is false when
+// a closer does not match what is open. A "*/" outside a comment means text began inside one:
+// what came before it is forgotten.
+func scanBrackets(text string) (open []byte, extra int, ok bool) {
 	for i := 0; i < len(text); i++ {
 		switch ch := text[i]; ch {
 		case '`':
@@ -143,13 +142,13 @@ func openBrackets(text string) []byte {
 					i++
 				}
 			}
+		case '#':
+			if i == 0 || text[i-1] == ' ' || text[i-1] == '\t' || text[i-1] == '\n' {
+				i = lineEnd(text, i)
+			}
 		case '/':
 			if strings.HasPrefix(text[i:], "//") {
-				if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
-					i += j
-				} else {
-					i = len(text)
-				}
+				i = lineEnd(text, i)
 			} else if strings.HasPrefix(text[i:], "/*") {
 				if j := strings.Index(text[i+2:], "*/"); j >= 0 {
 					i += 2 + j + 1
@@ -157,17 +156,31 @@ func openBrackets(text string) []byte {
 					i = len(text)
 				}
 			}
+		case '*':
+			if strings.HasPrefix(text[i:], "*/") {
+				open, extra = nil, 0
+				i++
+			}
 		case '(', '[', '{':
-			stack = append(stack, closerOf[ch])
+			open = append(open, closerOf[ch])
 		case ')', ']', '}':
-			if len(stack) == 0 {
+			if len(open) == 0 {
+				extra++
 				continue
 			}
-			if stack[len(stack)-1] != ch {
-				return nil
+			if open[len(open)-1] != ch {
+				return nil, 0, false
 			}
-			stack = stack[:len(stack)-1]
+			open = open[:len(open)-1]
 		}
 	}
-	return stack
+	return open, extra, true
+}
+
+// lineEnd returns the index of the line break ending the line at i (len(text) when none).
+func lineEnd(text string, i int) int {
+	if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
+		return i + j
+	}
+	return len(text)
 }

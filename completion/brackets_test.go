@@ -13,8 +13,12 @@ func TestOpenBrackets(t *testing.T) {
 		{"func f() {\n\t// a { here\n\t", "}"},
 		{"func f() {\n\t/* { ( [\n\t*/ x(", "})"},
 		{"s := \"{\\\"(\" + '{' + `[`\n", ""},
-		{"f(`a\n)b`, {", ")}"}, // a raw string over two lines
-		{"f(]", ""},            // mismatched: nothing is known
+		{"f(`a\n)b`, {", ")}"},                                // a raw string over two lines
+		{"f(]", ""},                                           // mismatched: nothing is known
+		{"def f():\n    # see (a\n    d = {\n        ", "}"},  // a # comment
+		{"x = {\n    'a#(': 1, # (\n    ", "}"},               // in a string, and after code
+		{" a { b */\nfunction f() {\n\tif (x) {\n\t\t", "}}"}, // the window starts inside a comment
+		{"#include <a.h>\nint f() {\n\tint x[2] = {", "}}"},   // a preprocessor line is skipped harmlessly
 		{"", ""},
 	} {
 		if got := string(openBrackets(tc.text)); got != tc.want {
@@ -36,8 +40,47 @@ func FuzzBracketBalance(f *testing.F) {
 		if !strings.HasPrefix(answer, out) {
 			t.Fatalf("bracketBalance(%q) = %q: not a cut of the answer", answer, out)
 		}
-		if open := openBrackets(prefix); strings.Trim(string(open), ")]}") != "" {
+		open := openBrackets(prefix)
+		if strings.Trim(string(open), ")]}") != "" {
 			t.Fatalf("openBrackets(%q) = %q", prefix, open)
 		}
+		// With nothing open before the cursor, no closer of the kind the suffix starts with
+		// survives unmatched (the rule before blocks of the prefix were counted).
+		if next := firstNonSpace(suffix); len(open) == 0 && strings.IndexByte(")]}", next) >= 0 && next != 0 {
+			if n := unmatchedClosers(out, next); n > 0 {
+				t.Fatalf("bracketBalance(%q) with nothing open = %q: %d unmatched %q kept", answer, out, n, next)
+			}
+		}
 	})
+}
+
+// unmatchedClosers counts the closers ch in s that close nothing opened in s, scanning as
+// bracketBalance does (strings end at their quote or the line's end).
+func unmatchedClosers(s string, ch byte) int {
+	var stack []byte
+	n, inStr := 0, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inStr != 0 {
+			if c == '\\' {
+				i++
+			} else if c == inStr || c == '\n' {
+				inStr = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'', '`':
+			inStr = c
+		case '(', '[', '{':
+			stack = append(stack, closerOf[c])
+		case ')', ']', '}':
+			if len(stack) > 0 && stack[len(stack)-1] == c {
+				stack = stack[:len(stack)-1]
+			} else if len(stack) == 0 && c == ch {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -54,10 +54,33 @@ func (e *Engine) newCarry(f *flight, p *Prepared, r Request, raw, text string) *
 		cf.cancel()
 		return nil // the scheduler cancelled the call
 	}
+	// From here the carry's flight marks the call idle or wanted; a request that still joins the
+	// suggestion's flight (until it is answered) must not.
+	f.mu.Lock()
+	f.gave = true
+	f.mu.Unlock()
 	cf.holdIdle() // nobody waits for it yet
 	entry := e.ta.newEntry(np.ctxKey, np.offset, np.pp.Prefix, cf, true)
 	cf.sugg = entry.id
+	// In the registry, an identical request joins it, and a prefetch of the place (prefetch.go)
+	// sees it is asked for already.
+	e.fmu.Lock()
+	if _, busy := e.flights[np.Key]; !busy {
+		e.flights[np.Key] = cf
+	}
+	e.fmu.Unlock()
 	return &carry{e: e, f: cf, p: np, entry: entry, skip: len(text)}
+}
+
+// done takes the continuation's flight out of the registry and wakes its waiters.
+func (c *carry) done(text string, err error) {
+	c.e.fmu.Lock()
+	if c.e.flights[c.f.key] == c.f {
+		delete(c.e.flights, c.f.key)
+	}
+	c.e.fmu.Unlock()
+	c.f.finish(text, err)
+	c.f.release()
 }
 
 // countLines counts an answer's lines as limitLines does (leading line breaks are not lines).
@@ -86,13 +109,15 @@ func (c *carry) end(cc Cache, g model.Generation, err error) {
 	}
 	text := postprocess(rest, c.p.pp, nil)
 	c.entry.finish(text, text != "")
+	// Cached where it stands, as the answer to that place's prompt. The model wrote it after the
+	// suggestion's prompt plus the suggestion, which is that prompt but for where the prefix
+	// window starts (further down when the prefix is longer than its token budget).
 	if !cut {
 		if err := cc.Set(context.WithoutCancel(c.f.ctx), cache.KindCompletion, c.p.Key, []byte(text)); err != nil {
 			c.e.log.Debug("cache set failed", "err", err)
 		}
 	}
-	c.f.finish(text, nil)
-	c.f.release()
+	c.done(text, nil)
 	c.e.log.Debug("completion carried on", "model", c.p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
 		"done", g.DoneReason, "err", err, "raw_len", len(rest), "len", len(text))
 }
@@ -100,8 +125,7 @@ func (c *carry) end(cc Cache, g model.Generation, err error) {
 // abort ends a continuation that never streamed.
 func (c *carry) abort() {
 	c.entry.finish("", false)
-	c.f.finish("", context.Canceled)
-	c.f.release()
+	c.done("", context.Canceled)
 }
 
 // stream is the context a model call streams on: the flight's deadline, stopped when its

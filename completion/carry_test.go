@@ -257,3 +257,82 @@ func TestCarryIdleAgainWhenItsWaiterLeaves(t *testing.T) {
 		t.Fatalf("order %s, want A cancelled, B", got)
 	}
 }
+
+// blockingSet is a cache whose Set for one key waits until unblock is closed.
+type blockingSet struct {
+	*cache.Tiered
+	key     string
+	entered chan struct{}
+	unblock chan struct{}
+	once    sync.Once
+}
+
+func (c *blockingSet) Set(ctx context.Context, k cache.Kind, key string, v []byte) error {
+	if key == c.key {
+		c.once.Do(func() { close(c.entered) })
+		<-c.unblock
+	}
+	return c.Tiered.Set(ctx, k, key, v)
+}
+
+// TestJoinerAfterTheHandOverLeavesTheCarryIdle: a request that joins the suggestion's flight
+// after its call went to the carry (while the suggestion is being stored) does not make the
+// call wanted: a request that needs the model still cancels the continuation nobody waits for.
+func TestJoinerAfterTheHandOverLeavesTheCarryIdle(t *testing.T) {
+	b := &carryBackend{more: make(chan struct{}), waiting: make(chan struct{}, 1)}
+	e := newTestEngine(model.NewScheduler(b, 1, nil))
+	bc := &blockingSet{Tiered: newMemCache(), key: e.key(t, carryReq()), entered: make(chan struct{}), unblock: make(chan struct{})}
+	e.cache = bc
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	first := goComplete(ctx1, e, carryReq())
+	recv(t, bc.entered) // handed over; the suggestion is being stored
+	cancel1()
+	recv(t, first)
+	second := goComplete(context.Background(), e, carryReq())
+	waitUntil(t, func() bool { return e.refs(bc.key) == 1 }) // joined the suggestion's flight
+	close(bc.unblock)
+	if o := recv(t, second); o.err != nil {
+		t.Fatal(o.err)
+	}
+	recv(t, b.waiting)
+	bctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := e.Complete(bctx, Request{Text: "B := ", Offset: 5})
+	if err != nil || r.Text != "b" {
+		close(b.more)
+		t.Fatalf("B waited behind a continuation nobody wants: %+v %v", r, err)
+	}
+	e.running.Wait()
+	if got := strings.Join(b.order, ", "); got != "A cancelled, B" {
+		t.Fatalf("order %s, want A cancelled, B", got)
+	}
+}
+
+// TestPrefetchSkipsAPlaceBeingCarried: with prefetchNext on, the same request again (a memory
+// hit, which prefetches what follows) does not start a second call for the place the
+// continuation streams for.
+func TestPrefetchSkipsAPlaceBeingCarried(t *testing.T) {
+	b := &carryBackend{more: make(chan struct{}), waiting: make(chan struct{}, 1)}
+	e := newTestEngine(model.NewScheduler(b, 1, nil))
+	cfg := e.Config()
+	cfg.PrefetchNext = true
+	e.SetConfig(cfg)
+	ctx := context.Background()
+	res, err := e.Complete(ctx, carryReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv(t, b.waiting)
+	if r, err := e.Complete(ctx, carryReq()); err != nil || r.Source != SourceMemory {
+		t.Fatalf("again: %+v %v", r, err)
+	}
+	waitUntil(t, func() bool { return !e.ahead.Load() }) // the prefetch decided
+	close(b.more)
+	e.running.Wait()
+	if got := strings.Join(b.order, ", "); got != "A done" {
+		t.Fatalf("calls %s, want the one carried call", got)
+	}
+	if r, err := e.Complete(ctx, taken(carryReq(), res.Text)); err != nil || r.Source != SourceTypeahead {
+		t.Fatalf("after taking it: %+v %v", r, err)
+	}
+}

@@ -285,7 +285,7 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		f, leader := e.join(ctx, p, r)
+		f, leader := e.join(ctx, p, r, false)
 		select {
 		case <-ctx.Done():
 			f.release()

@@ -42,6 +42,7 @@ type flight struct {
 
 	mu    sync.Mutex
 	held  bool // its starter holds a reference but waits for nothing (a prefetch, a carry): idle unless a request waits
+	gave  bool // its model call streams on for a carry (carry.go): this flight no longer marks it idle or wanted
 	refs  int  // references: requests waiting for the answer, and the holder's
 	ended bool // no one may join any more (finished, or abandoned)
 	stop  func() bool
@@ -70,7 +71,7 @@ func (f *flight) acquire() bool {
 	if f.ended {
 		return false
 	}
-	if f.refs == f.idleRefs() && !f.call.SetIdle(false) {
+	if !f.gave && f.refs == f.idleRefs() && !f.call.SetIdle(false) {
 		// The scheduler cancelled it while nobody wanted it: its answer will not come.
 		f.ended = true
 		return false
@@ -109,7 +110,7 @@ func (f *flight) release() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.refs--
-	if f.ended || f.refs > f.idleRefs() {
+	if f.ended || f.gave || f.refs > f.idleRefs() {
 		return
 	}
 	f.call.SetIdle(true)
@@ -144,8 +145,9 @@ func (f *flight) finish(text string, err error) {
 }
 
 // join returns the flight asking the model for p's key, with a reference held; when none runs
-// (or the one there was abandoned) it starts one, and leader is true.
-func (e *Engine) join(ctx context.Context, p *Prepared, r Request) (f *flight, leader bool) {
+// (or the one there was abandoned) it starts one, and leader is true. held: a flight it starts
+// is held idle (holdIdle) before anyone else can join it.
+func (e *Engine) join(ctx context.Context, p *Prepared, r Request, held bool) (f *flight, leader bool) {
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
 	if f, ok := e.flights[p.Key]; ok && f.acquire() {
@@ -153,6 +155,9 @@ func (e *Engine) join(ctx context.Context, p *Prepared, r Request) (f *flight, l
 	}
 	f = newFlight(ctx, p.Key, e.grace, e.after)
 	f.acquire()
+	if held {
+		f.holdIdle()
+	}
 	e.flights[p.Key] = f // replaces an abandoned flight still ending
 	e.running.Add(1)
 	go e.run(f, p, r)

@@ -3,6 +3,7 @@ package completion
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 )
@@ -37,14 +38,17 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 		}
 		// The suggestion is whole: answer it now, and let the model carry on past it when
 		// it can.
+		start := e.now()
 		text := postprocess(soFar, p.pp, nil)
+		pp := e.now().Sub(start)
 		cr = e.newCarry(f, p, r, soFar, text)
 		if cr != nil && !s.handOver(cr.f.ctx) {
 			cr.abort() // f was abandoned just now: nobody wants any of it
 			cr = nil
 		}
-		e.answer(f, p, r, c, entry, soFar, false, cr == nil)
+		e.answer(f, p, r, c, entry, text, pp, false, cr == nil)
 		answered = true
+		e.log.Debug("completion answered at maxLines", "model", p.req.Model, "len", len(text), "carry", cr != nil)
 		return cr != nil
 	})
 	if cr != nil {
@@ -64,18 +68,18 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 	if cut {
 		raw = trimCut(raw)
 	}
-	text := e.answer(f, p, r, c, entry, raw, cut, true)
+	start := e.now()
+	text := postprocess(raw, p.pp, nil)
+	e.answer(f, p, r, c, entry, text, e.now().Sub(start), cut, true)
 	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
 		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
 }
 
-// answer post-processes raw, makes it the flight's answer and its typing-ahead entry's, caches
-// it unless num_predict cut it, and wakes the flight's waiters. prefetch: ask for what follows
-// (prefetch.go) when that is on.
-func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEntry, raw string, cut, prefetch bool) string {
-	start := e.now()
-	text := postprocess(raw, p.pp, nil)
-	f.pp = e.now().Sub(start) // read by the waiters after f.done closes
+// answer makes text (post-processed in pp) the flight's answer and its typing-ahead entry's,
+// caches it unless num_predict cut it, and wakes the flight's waiters. prefetch: ask for what
+// follows (prefetch.go) when that is on.
+func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEntry, text string, pp time.Duration, cut, prefetch bool) {
+	f.pp = pp // read by the waiters after f.done closes
 	entry.finish(text, text != "")
 	// An answer num_predict cut off is shown (trimmed to what is whole) but not cached: the
 	// cache holds complete answers only (see trimCut).
@@ -86,5 +90,4 @@ func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEnt
 		}
 	}
 	e.deliver(f, r, text, nil, prefetch)
-	return text
 }

@@ -224,11 +224,11 @@ func nonEmptyLines(s, indent string, n int) []string {
 		if t == "" {
 			continue
 		}
-		if strings.Trim(t, ")]}") == "" {
+		if strings.Trim(t, ")]}") == "" && (i > 0 || strings.TrimSpace(indent) == "") {
 			if i == 0 {
 				l = indent + l
 			}
-			t = strings.TrimRight(l, " \t\r") // closers alone: where they stand matters
+			t = strings.TrimRight(l, " \t\r") // closers alone on their line: where they stand matters
 		}
 		out = append(out, t)
 		if len(out) == n {

@@ -43,9 +43,8 @@ func (e *Engine) prefetchNext(r Request, text string) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), prefetchTimeout)
 		defer cancel()
-		f, leader := e.join(ctx, p, next)
+		f, leader := e.join(ctx, p, next, true) // held: alive, but yields to any call a user waits for
 		if leader {
-			f.holdIdle() // alive, but yields to any call a user waits for
 			<-f.done
 		}
 		f.release()

@@ -228,15 +228,22 @@ func (t *typeahead) find(ctx context.Context, ctxKey, text string, offset int, w
 				continue
 			}
 			if e.flight == nil || !e.flight.acquire() {
-				continue
-			}
-			ok := e.waitAgreeing(ctx, typed)
-			e.flight.release()
-			if !ok {
-				if ctx.Err() != nil {
+				// Its call just ended (or was cancelled): the entry finishes at once, with what
+				// streamed (a continuation keeps its whole lines).
+				select {
+				case <-e.done:
+				case <-ctx.Done():
 					return "", 0, false
 				}
-				continue
+			} else {
+				ok := e.waitAgreeing(ctx, typed)
+				e.flight.release()
+				if !ok {
+					if ctx.Err() != nil {
+						return "", 0, false
+					}
+					continue
+				}
 			}
 		}
 		e.mu.Lock()
