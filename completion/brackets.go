@@ -21,6 +21,43 @@ func bracketBalance(s string, c *ppContext) string {
 	var stack []byte
 	var outer *outerBlocks // computed when first needed: it scans the prefix
 	closed := 0            // prefix blocks the answer closed so far
+	cut := len(s)
+	answerBrackets(s, func(i int, ch byte) bool {
+		switch ch {
+		case '(', '[', '{':
+			stack = append(stack, closerOf[ch])
+			return true
+		}
+		if len(stack) > 0 && stack[len(stack)-1] == ch {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if len(stack) == 0 && next == ch {
+			if outer == nil {
+				outer = newOuterBlocks(c)
+			}
+			if outer.innerCloser(s, i, closed, c.LinePrefix) {
+				closed++
+				return true
+			}
+			cut = i
+			return false
+		}
+		if len(stack) > 0 {
+			cut = i // mismatched closer
+			return false
+		}
+		return true
+	})
+	if cut == len(s) {
+		return s
+	}
+	return strings.TrimRight(s[:cut], " \t")
+}
+
+// answerBrackets calls fn with each bracket of a model answer outside its strings (which end
+// at their quote or at the line's end) until fn returns false.
+func answerBrackets(s string, fn func(i int, ch byte) bool) {
 	inStr := byte(0)
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
@@ -35,29 +72,12 @@ func bracketBalance(s string, c *ppContext) string {
 		switch ch {
 		case '"', '\'', '`':
 			inStr = ch
-		case '(', '[', '{':
-			stack = append(stack, closerOf[ch])
-		case ')', ']', '}':
-			if len(stack) > 0 && stack[len(stack)-1] == ch {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			if len(stack) == 0 && next == ch {
-				if outer == nil {
-					outer = newOuterBlocks(c)
-				}
-				if outer.innerCloser(s, i, closed, c.LinePrefix) {
-					closed++
-					continue
-				}
-				return strings.TrimRight(s[:i], " \t")
-			}
-			if len(stack) > 0 {
-				return strings.TrimRight(s[:i], " \t") // mismatched closer: cut
+		case '(', '[', '{', ')', ']', '}':
+			if !fn(i, ch) {
+				return
 			}
 		}
 	}
-	return s
 }
 
 // outerBlocks is what bracketBalance needs to know about the brackets around the cursor.

@@ -54,33 +54,20 @@ func FuzzBracketBalance(f *testing.F) {
 	})
 }
 
-// unmatchedClosers counts the closers ch in s that close nothing opened in s, scanning as
-// bracketBalance does (strings end at their quote or the line's end).
+// unmatchedClosers counts the closers ch in s that close nothing opened in s.
 func unmatchedClosers(s string, ch byte) int {
 	var stack []byte
-	n, inStr := 0, byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inStr != 0 {
-			if c == '\\' {
-				i++
-			} else if c == inStr || c == '\n' {
-				inStr = 0
-			}
-			continue
-		}
-		switch c {
-		case '"', '\'', '`':
-			inStr = c
-		case '(', '[', '{':
+	n := 0
+	answerBrackets(s, func(_ int, c byte) bool {
+		switch {
+		case c == '(' || c == '[' || c == '{':
 			stack = append(stack, closerOf[c])
-		case ')', ']', '}':
-			if len(stack) > 0 && stack[len(stack)-1] == c {
-				stack = stack[:len(stack)-1]
-			} else if len(stack) == 0 && c == ch {
-				n++
-			}
+		case len(stack) > 0 && stack[len(stack)-1] == c:
+			stack = stack[:len(stack)-1]
+		case len(stack) == 0 && c == ch:
+			n++
 		}
-	}
+		return true
+	})
 	return n
 }
