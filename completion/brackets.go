@@ -80,19 +80,31 @@ func answerBrackets(s string, fn func(i int, ch byte) bool) {
 	}
 }
 
+// maxBracketScan bounds the text after the cursor that bracket balance scans (once per model
+// answer that closes something it did not open).
+const maxBracketScan = 256 << 10
+
 // outerBlocks is what bracketBalance needs to know about the brackets around the cursor.
 type outerBlocks struct {
 	open    []byte // closers the prefix's open brackets need, innermost last
-	closes  int    // closers in the suffix that close nothing opened in it (blocks around the cursor)
-	known   bool   // the suffix's brackets made sense
+	closes  int    // closers after the cursor that close nothing opened there (blocks around the cursor)
+	known   bool   // the text after the cursor was scanned, and its brackets made sense
 	indent  string // indentation of the suffix's first closer
 	ownLine bool   // that closer is the first thing on its line
 }
 
 func newOuterBlocks(c *ppContext) *outerBlocks {
 	o := &outerBlocks{open: openBrackets(c.Prefix)}
-	// What the suffix opens (and its window may cut off) is not the cursor's business.
-	_, o.closes, o.known = scanBrackets(c.Suffix)
+	// The closers of the blocks around the cursor may lie past the suffix's window: the rest
+	// of the document is scanned, up to maxBracketScan (nothing is known beyond). What it opens
+	// is not the cursor's business.
+	rest := c.Rest
+	if rest == "" {
+		rest = c.Suffix
+	}
+	if len(rest) <= maxBracketScan {
+		_, o.closes, o.known = scanBrackets(rest)
+	}
 	// Where the suffix's first closer stands (bracketBalance only asks when the suffix starts
 	// with one).
 	lineStart := c.LinePrefix // the suffix's first line begins in the prefix
@@ -146,7 +158,7 @@ func openBrackets(text string) []byte {
 // what stays open at its end (the closers needed, innermost last); extra counts closers that
 // close nothing opened in text (a window that starts or ends inside a block); ok is false when
 // a closer does not match what is open. A "*/" outside a comment means text began inside one:
-// what came before it is forgotten.
+// what was open before it is forgotten.
 func scanBrackets(text string) (open []byte, extra int, ok bool) {
 	for i := 0; i < len(text); i++ {
 		switch ch := text[i]; ch {
@@ -178,7 +190,7 @@ func scanBrackets(text string) (open []byte, extra int, ok bool) {
 			}
 		case '*':
 			if strings.HasPrefix(text[i:], "*/") {
-				open, extra = nil, 0
+				open = nil // (extra stays: miscounted either way, more closers is the safe side)
 				i++
 			}
 		case '(', '[', '{':

@@ -1,6 +1,7 @@
 package completion
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -70,4 +71,24 @@ func unmatchedClosers(s string, ch byte) int {
 		return true
 	})
 	return n
+}
+
+// TestBracketBalanceSeesPastTheSuffixWindow: the closers of the blocks around the cursor lie
+// past the prompt's suffix window (a long function); the model's closer for a block the suffix
+// closes already is still cut.
+func TestBracketBalanceSeesPastTheSuffixWindow(t *testing.T) {
+	doc := "func f() {\n\tif x {\n\t\t\n\t}\n\treturn\n" + strings.Repeat("\tx = x + 1 // and more\n", 200) + "}\n"
+	r := Request{Text: doc, Offset: len("func f() {\n\tif x {\n\t\t")}
+	e := newTestEngine(&scripted{chunks: []string{"y()\n\t\t}\n\tz()"}})
+	p, err := e.Prepare(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.pp.Suffix) >= len(doc)-r.Offset {
+		t.Fatal("the test needs a suffix window shorter than the rest of the document")
+	}
+	res, err := e.Complete(context.Background(), r)
+	if err != nil || res.Text != "y()" {
+		t.Fatalf("%q %v, want %q (the if is closed after the cursor already)", res.Text, err, "y()")
+	}
 }

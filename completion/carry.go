@@ -62,14 +62,18 @@ func (e *Engine) newCarry(f *flight, p *Prepared, r Request, raw, text string) *
 	cf.holdIdle() // nobody waits for it yet
 	entry := e.ta.newEntry(np.ctxKey, np.offset, np.pp.Prefix, cf, true)
 	cf.sugg = entry.id
-	// In the registry, an identical request joins it, and a prefetch of the place (prefetch.go)
-	// sees it is asked for already.
-	e.fmu.Lock()
-	if _, busy := e.flights[np.Key]; !busy {
-		e.flights[np.Key] = cf
-	}
-	e.fmu.Unlock()
 	return &carry{e: e, f: cf, p: np, entry: entry, skip: len(text)}
+}
+
+// register puts the continuation's flight in the in-flight registry (once the stream is its):
+// an identical request joins it, and a prefetch of the place (prefetch.go) sees it is asked
+// for already.
+func (c *carry) register() {
+	c.e.fmu.Lock()
+	if _, busy := c.e.flights[c.f.key]; !busy {
+		c.e.flights[c.f.key] = c.f
+	}
+	c.e.fmu.Unlock()
 }
 
 // done takes the continuation's flight out of the registry and wakes its waiters.
@@ -107,7 +111,9 @@ func (c *carry) end(cc Cache, g model.Generation, err error) {
 	if cut {
 		rest = trimCut(rest)
 	}
+	start := c.e.now()
 	text := postprocess(rest, c.p.pp, nil)
+	c.f.pp = c.e.now().Sub(start) // read by joiners after the flight ends
 	c.entry.finish(text, text != "")
 	// Cached where it stands, as the answer to that place's prompt. The model wrote it after the
 	// suggestion's prompt plus the suggestion, which is that prompt but for where the prefix
@@ -117,7 +123,11 @@ func (c *carry) end(cc Cache, g model.Generation, err error) {
 			c.e.log.Debug("cache set failed", "err", err)
 		}
 	}
-	c.done(text, nil)
+	if text == "" && err != nil {
+		c.done("", err) // a joiner asks again (a cancelled call) or gets the error
+	} else {
+		c.done(text, nil) // cut short: the whole lines it had
+	}
 	c.e.log.Debug("completion carried on", "model", c.p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
 		"done", g.DoneReason, "err", err, "raw_len", len(rest), "len", len(text))
 }
@@ -125,7 +135,7 @@ func (c *carry) end(cc Cache, g model.Generation, err error) {
 // abort ends a continuation that never streamed.
 func (c *carry) abort() {
 	c.entry.finish("", false)
-	c.done("", context.Canceled)
+	c.done("", &model.Error{Kind: model.KindCancelled, Err: context.Canceled})
 }
 
 // stream is the context a model call streams on: the flight's deadline, stopped when its

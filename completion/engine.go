@@ -225,6 +225,7 @@ func (e *Engine) prepare(r Request) (*Prepared, error) {
 			Model: cfg.Model, Prompt: prompt, Options: cfg.Options, Stop: t.Stop, KeepAlive: cfg.KeepAlive,
 		},
 	}
+	p.pp.Rest = r.Text[r.Offset:] // not a copy: the request's document
 	if p.pp.midLine() {
 		// Mid-line answers end at the line's end: let Ollama stop there.
 		p.req.Stop = append(slices.Clone(t.Stop), "\n")

@@ -42,9 +42,13 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 		text := postprocess(soFar, p.pp, nil)
 		pp := e.now().Sub(start)
 		cr = e.newCarry(f, p, r, soFar, text)
-		if cr != nil && !s.handOver(cr.f.ctx) {
-			cr.abort() // f was abandoned just now: nobody wants any of it
-			cr = nil
+		if cr != nil {
+			if s.handOver(cr.f.ctx) {
+				cr.register()
+			} else {
+				cr.abort() // f was abandoned just now: nobody wants any of it
+				cr = nil
+			}
 		}
 		e.answer(f, p, r, c, entry, text, pp, false, cr == nil)
 		answered = true

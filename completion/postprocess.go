@@ -17,6 +17,7 @@ type ppContext struct {
 	Tokens     []string // every special string of the template (escape.go)
 	MultiLine  bool
 	MaxLines   int
+	Rest       string // the whole text after the cursor (Suffix is a window of it); "" = Suffix
 }
 
 func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines int) *ppContext {
