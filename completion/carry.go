@@ -111,9 +111,8 @@ func (c *carry) end(cc Cache, g model.Generation, err error) {
 	if cut {
 		rest = trimCut(rest)
 	}
-	start := c.e.now()
-	text := postprocess(rest, c.p.pp, nil)
-	c.f.pp = c.e.now().Sub(start) // read by joiners after the flight ends
+	text, pp := c.e.postprocess(rest, c.p)
+	c.f.pp = pp // read by joiners after the flight ends
 	c.entry.finish(text, text != "")
 	// Cached where it stands, as the answer to that place's prompt. The model wrote it after the
 	// suggestion's prompt plus the suggestion, which is that prompt but for where the prefix

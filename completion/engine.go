@@ -236,19 +236,10 @@ func (e *Engine) prepare(r Request) (*Prepared, error) {
 // Complete answers one request: typing-ahead, then the cache (memory, then Redis), then an
 // identical in-flight request, then the model.
 func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
-	r, denied := e.deny.apply(r, e.log)
-	if denied {
-		return Result{}, nil
+	r, p, res, st, t, err := e.begin(r)
+	if p == nil {
+		return Result{}, err // a secret file (nothing) or no prompt
 	}
-	var st stages // reported only for a request that gets its answer (not a cancelled one)
-	start := e.now()
-	p, err := e.Prepare(r)
-	if err != nil {
-		return Result{}, err
-	}
-	res := Result{Model: p.req.Model, Template: p.Template.Name, Ref: Ref{ctxKey: p.ctxKey}}
-	t := e.now()
-	st.context = t.Sub(start)
 	// Typing-ahead may wait here for a suggestion that is still streaming: that wait counts as
 	// the cache stage (it is the rest of an answer already being paid for).
 	if rest, id, ok := e.ta.lookup(ctx, p.ctxKey, r.Text, r.Offset); ok {
@@ -313,6 +304,26 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 			return res, nil
 		}
 	}
+}
+
+// begin is how Complete and Ready start: the secret-file gate (p nil, err nil: answer
+// nothing), the prompt (p nil and err when it cannot be built), the result's frame, and the
+// context stage timed up to t. The stages are reported only for a request that gets its answer.
+func (e *Engine) begin(r Request) (Request, *Prepared, Result, stages, time.Time, error) {
+	var st stages
+	r, denied := e.deny.apply(r, e.log)
+	if denied {
+		return r, nil, Result{}, st, time.Time{}, nil
+	}
+	start := e.now()
+	p, err := e.Prepare(r)
+	if err != nil {
+		return r, nil, Result{}, st, time.Time{}, err
+	}
+	res := Result{Model: p.req.Model, Template: p.Template.Name, Ref: Ref{ctxKey: p.ctxKey}}
+	t := e.now()
+	st.context = t.Sub(start)
+	return r, p, res, st, t, nil
 }
 
 // cacheHit finishes a request the cache answered with v: the answer, typing-ahead state for

@@ -38,9 +38,7 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 		}
 		// The suggestion is whole: answer it now, and let the model carry on past it when
 		// it can.
-		start := e.now()
-		text := postprocess(soFar, p.pp, nil)
-		pp := e.now().Sub(start)
+		text, pp := e.postprocess(soFar, p)
 		cr = e.newCarry(f, p, r, soFar, text)
 		if cr != nil {
 			if s.handOver(cr.f.ctx) {
@@ -72,11 +70,17 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 	if cut {
 		raw = trimCut(raw)
 	}
-	start := e.now()
-	text := postprocess(raw, p.pp, nil)
-	e.answer(f, p, r, c, entry, text, e.now().Sub(start), cut, true)
+	text, pp := e.postprocess(raw, p)
+	e.answer(f, p, r, c, entry, text, pp, cut, true)
 	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
 		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
+}
+
+// postprocess runs the pipeline on raw for p's place and says how long it took.
+func (e *Engine) postprocess(raw string, p *Prepared) (string, time.Duration) {
+	start := e.now()
+	text := postprocess(raw, p.pp, nil)
+	return text, e.now().Sub(start)
 }
 
 // answer makes text (post-processed in pp) the flight's answer and its typing-ahead entry's,

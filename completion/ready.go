@@ -7,19 +7,10 @@ import "github.com/mimi-lsp/mimi-lsp/cache"
 // the lookup). The server answers a ready request on its read loop, saving the hand-off to a
 // goroutine that a cache hit would otherwise pay.
 func (e *Engine) Ready(r Request) (Result, bool) {
-	r, denied := e.deny.apply(r, e.log)
-	if denied {
-		return Result{}, true
+	r, p, res, st, t, err := e.begin(r)
+	if p == nil {
+		return Result{}, err == nil // a secret file is answered (with nothing); no prompt is Complete's to report
 	}
-	var st stages
-	start := e.now()
-	p, err := e.Prepare(r)
-	if err != nil {
-		return Result{}, false
-	}
-	res := Result{Model: p.req.Model, Template: p.Template.Name, Ref: Ref{ctxKey: p.ctxKey}}
-	t := e.now()
-	st.context = t.Sub(start)
 	rest, id, ok, pending := e.ta.ready(p.ctxKey, r.Text, r.Offset)
 	if pending {
 		return Result{}, false // Complete answers it from the suggestion still streaming
