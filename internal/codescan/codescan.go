@@ -52,7 +52,7 @@ var (
 
 // byName maps LSP language ids and file extensions to a syntax.
 var byName = map[string]*Syntax{
-	"go": &goLang,
+	"go":         &goLang,
 	"javascript": &jsLang, "javascriptreact": &jsLang, "typescript": &jsLang, "typescriptreact": &jsLang,
 	"js": &jsLang, "jsx": &jsLang, "mjs": &jsLang, "cjs": &jsLang, "ts": &jsLang, "tsx": &jsLang, "mts": &jsLang, "cts": &jsLang,
 	"vue": &jsLang, "svelte": &jsLang,
