@@ -1,6 +1,10 @@
 package completion
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
+)
 
 var closerOf = map[byte]byte{'(': ')', '[': ']', '{': '}'}
 
@@ -22,7 +26,7 @@ func bracketBalance(s string, c *ppContext) string {
 	var outer *outerBlocks // computed when first needed: it scans the prefix
 	closed := 0            // prefix blocks the answer closed so far
 	cut := len(s)
-	answerBrackets(s, func(i int, ch byte) bool {
+	answerBrackets(s, c, func(i int, ch byte) bool {
 		switch ch {
 		case '(', '[', '{':
 			stack = append(stack, closerOf[ch])
@@ -49,35 +53,18 @@ func bracketBalance(s string, c *ppContext) string {
 		}
 		return true
 	})
-	if cut == len(s) {
-		return s
-	}
-	return strings.TrimRight(s[:cut], " \t")
+	return s[:cut] // spaces before the cut are the answer's: trim-space decides
 }
 
-// answerBrackets calls fn with each bracket of a model answer outside its strings (which end
-// at their quote or at the line's end) until fn returns false.
-func answerBrackets(s string, fn func(i int, ch byte) bool) {
-	inStr := byte(0)
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if inStr != 0 {
-			if ch == '\\' {
-				i++
-			} else if ch == inStr || ch == '\n' {
-				inStr = 0
-			}
-			continue
+// answerBrackets calls fn with each bracket in the code of a model answer (written at the
+// cursor: it starts inside the string or comment the cursor is in) until fn returns false.
+func answerBrackets(s string, c *ppContext, fn func(i int, ch byte) bool) {
+	c.Syntax.Scan(s, c.prefix().cursor, func(i int, ch byte) bool {
+		if closerOf[ch] != 0 || ch == ')' || ch == ']' || ch == '}' {
+			return fn(i, ch)
 		}
-		switch ch {
-		case '"', '\'', '`':
-			inStr = ch
-		case '(', '[', '{', ')', ']', '}':
-			if !fn(i, ch) {
-				return
-			}
-		}
-	}
+		return true
+	})
 }
 
 // maxBracketScan bounds the text after the cursor that bracket balance scans (once per model
@@ -94,7 +81,7 @@ type outerBlocks struct {
 }
 
 func newOuterBlocks(c *ppContext) *outerBlocks {
-	o := &outerBlocks{open: openBrackets(c.Prefix)}
+	o := &outerBlocks{open: c.prefix().open}
 	// The closers of the blocks around the cursor may lie past the suffix's window: the rest
 	// of the document is scanned, up to maxBracketScan (nothing is known beyond). What it opens
 	// is not the cursor's business.
@@ -103,7 +90,7 @@ func newOuterBlocks(c *ppContext) *outerBlocks {
 		rest = c.Suffix
 	}
 	if len(rest) <= maxBracketScan {
-		_, o.closes, o.known = scanBrackets(rest)
+		_, o.closes, _, o.known = scanBracketsFrom(c.Syntax, rest, c.prefix().cursor)
 	}
 	// Where the suffix's first closer stands (bracketBalance only asks when the suffix starts
 	// with one).
@@ -144,75 +131,51 @@ func (o *outerBlocks) innerCloser(s string, i, closed int, linePrefix string) bo
 
 // openBrackets returns the brackets left open at the end of text (the prefix window): the
 // closers they need, innermost last; nothing when its brackets make no sense.
-func openBrackets(text string) []byte {
-	open, _, ok := scanBrackets(text)
+func openBrackets(syn *codescan.Syntax, text string) []byte {
+	open, _, _, ok := scanBrackets(syn, text)
 	if !ok {
 		return nil
 	}
 	return open
 }
 
-// scanBrackets walks the brackets of text outside strings, character literals and comments
-// (// and /* */, and # after a line start or a space, as in Python, shell or YAML; backquoted
-// strings may span lines, as Go's raw strings and JavaScript's template literals do). open is
-// what stays open at its end (the closers needed, innermost last); extra counts closers that
-// close nothing opened in text (a window that starts or ends inside a block); ok is false when
-// a closer does not match what is open. A "*/" outside a comment means text began inside one:
-// what was open before it is forgotten.
-func scanBrackets(text string) (open []byte, extra int, ok bool) {
-	for i := 0; i < len(text); i++ {
-		switch ch := text[i]; ch {
-		case '`':
-			if j := strings.IndexByte(text[i+1:], '`'); j >= 0 {
-				i += 1 + j
-			} else {
-				i = len(text)
-			}
-		case '"', '\'':
-			for i++; i < len(text) && text[i] != ch && text[i] != '\n'; i++ {
-				if text[i] == '\\' {
-					i++
-				}
-			}
-		case '#':
-			if i == 0 || text[i-1] == ' ' || text[i-1] == '\t' || text[i-1] == '\n' {
-				i = lineEnd(text, i)
-			}
-		case '/':
-			if strings.HasPrefix(text[i:], "//") {
-				i = lineEnd(text, i)
-			} else if strings.HasPrefix(text[i:], "/*") {
-				if j := strings.Index(text[i+2:], "*/"); j >= 0 {
-					i += 2 + j + 1
-				} else {
-					i = len(text)
-				}
-			}
+// scanBrackets walks the brackets in the code of text (codescan: strings, character literals
+// and comments of the document's language are skipped; Go raw strings, JavaScript template
+// literals and Python triple-quoted strings span lines). open is what stays open at its end
+// (the closers needed, innermost last); extra counts closers that close nothing opened in text
+// (a window that starts or ends inside a block); end is where the scan stands at the end of
+// text (inside a string, say); ok is false when a closer does not match what is open. A "*/" in
+// code means text began inside a comment: what was open before it is forgotten.
+func scanBrackets(syn *codescan.Syntax, text string) (open []byte, extra int, end codescan.State, ok bool) {
+	return scanBracketsFrom(syn, text, codescan.State{})
+}
+
+func scanBracketsFrom(syn *codescan.Syntax, text string, from codescan.State) (open []byte, extra int, end codescan.State, ok bool) {
+	ok = true
+	end = syn.Scan(text, from, func(i int, ch byte) bool {
+		if !ok {
+			return true // the brackets make no sense; the scan goes on for the state at the end
+		}
+		switch ch {
 		case '*':
 			if strings.HasPrefix(text[i:], "*/") {
 				open = nil // (extra stays: miscounted either way, more closers is the safe side)
-				i++
 			}
 		case '(', '[', '{':
 			open = append(open, closerOf[ch])
 		case ')', ']', '}':
 			if len(open) == 0 {
 				extra++
-				continue
+			} else if open[len(open)-1] != ch {
+				ok = false
+			} else {
+				open = open[:len(open)-1]
 			}
-			if open[len(open)-1] != ch {
-				return nil, 0, false
-			}
-			open = open[:len(open)-1]
 		}
+		return true
+	})
+	if !ok {
+		return nil, 0, end, false
 	}
-	return open, extra, true
-}
-
-// lineEnd returns the index of the line break ending the line at i (len(text) when none).
-func lineEnd(text string, i int) int {
-	if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
-		return i + j
-	}
-	return len(text)
+	return open, extra, end, true
 }

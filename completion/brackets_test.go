@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
 )
 
 func TestOpenBrackets(t *testing.T) {
@@ -22,7 +24,7 @@ func TestOpenBrackets(t *testing.T) {
 		{"#include <a.h>\nint f() {\n\tint x[2] = {", "}}"},   // a preprocessor line is skipped harmlessly
 		{"", ""},
 	} {
-		if got := string(openBrackets(tc.text)); got != tc.want {
+		if got := string(openBrackets(codescan.For("", ""), tc.text)); got != tc.want {
 			t.Errorf("openBrackets(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}
@@ -36,19 +38,19 @@ func FuzzBracketBalance(f *testing.F) {
 	f.Add("call(a]", "x := ", "")
 	f.Add("\n\ty()\n\t}\n\tz()", "func f() {\n\t// {\n\ts := `\n{`\n\tx()", "\n}")
 	f.Fuzz(func(t *testing.T, answer, prefix, suffix string) {
-		c := newPPContext(prefix, suffix, templates["qwen"], true, 12)
+		c := newPPContext(prefix, suffix, templates["qwen"], true, 12, codescan.For("", ""))
 		out := bracketBalance(answer, c)
 		if !strings.HasPrefix(answer, out) {
 			t.Fatalf("bracketBalance(%q) = %q: not a cut of the answer", answer, out)
 		}
-		open := openBrackets(prefix)
+		open := c.prefix().open
 		if strings.Trim(string(open), ")]}") != "" {
 			t.Fatalf("openBrackets(%q) = %q", prefix, open)
 		}
 		// With nothing open before the cursor, no closer of the kind the suffix starts with
 		// survives unmatched (the rule before blocks of the prefix were counted).
 		if next := firstNonSpace(suffix); len(open) == 0 && strings.IndexByte(")]}", next) >= 0 && next != 0 {
-			if n := unmatchedClosers(out, next); n > 0 {
+			if n := unmatchedClosers(c, out, next); n > 0 {
 				t.Fatalf("bracketBalance(%q) with nothing open = %q: %d unmatched %q kept", answer, out, n, next)
 			}
 		}
@@ -56,10 +58,11 @@ func FuzzBracketBalance(f *testing.F) {
 }
 
 // unmatchedClosers counts the closers ch in s that close nothing opened in s.
-func unmatchedClosers(s string, ch byte) int {
+func unmatchedClosers(pc *ppContext, s string, ch byte) int {
 	var stack []byte
 	n := 0
-	answerBrackets(s, func(_ int, c byte) bool {
+	answerBrackets(s, pc, func(_ int, ch0 byte) bool {
+		c := ch0
 		switch {
 		case c == '(' || c == '[' || c == '{':
 			stack = append(stack, closerOf[c])
@@ -90,5 +93,26 @@ func TestBracketBalanceSeesPastTheSuffixWindow(t *testing.T) {
 	res, err := e.Complete(context.Background(), r)
 	if err != nil || res.Text != "y()" {
 		t.Fatalf("%q %v, want %q (the if is closed after the cursor already)", res.Text, err, "y()")
+	}
+}
+
+// TestCursorStateSeesPastTheWindow: the prompt's prefix window starts inside a Python
+// docstring, so the window alone reads the cursor's code as a string; the whole text before the
+// cursor says it is code, and the answer's own ")" stays.
+func TestCursorStateSeesPastTheWindow(t *testing.T) {
+	doc := "def f(x):\n    \"\"\"Long docstring.\n" + strings.Repeat("    more words of the docstring, no quotes at all\n", 100) +
+		"    \"\"\"\n    print()\n"
+	r := Request{Text: doc, Offset: len(doc) - len(")\n"), Language: "python", Path: "a.py"}
+	e := newTestEngine(&scripted{chunks: []string{"len(x)"}})
+	p, err := e.Prepare(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.pp.Prefix, "Long docstring") {
+		t.Fatal("the test needs a prefix window that starts inside the docstring")
+	}
+	res, err := e.Complete(context.Background(), r)
+	if err != nil || res.Text != "len(x)" {
+		t.Fatalf("%q %v, want %q", res.Text, err, "len(x)")
 	}
 }

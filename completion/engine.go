@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
@@ -220,12 +221,13 @@ func (e *Engine) prepare(r Request) (*Prepared, error) {
 		ctxKey:   cache.Key(TemplateVersion, t.Name, cfg.Model, opts, r.Scope, r.Path, suffix),
 		offset:   r.Offset,
 		Template: t,
-		pp:       newPPContext(prefix, suffix, t, cfg.MultiLine, cfg.MaxLines),
+		pp:       newPPContext(prefix, suffix, t, cfg.MultiLine, cfg.MaxLines, codescan.For(r.Language, r.Path)),
 		req: model.GenerateRequest{
 			Model: cfg.Model, Prompt: prompt, Options: cfg.Options, Stop: t.Stop, KeepAlive: cfg.KeepAlive,
 		},
 	}
-	p.pp.Rest = r.Text[r.Offset:] // not a copy: the request's document
+	p.pp.Rest = r.Text[r.Offset:] // not copies: the request's document
+	p.pp.Before = r.Text[:r.Offset]
 	if p.pp.midLine() {
 		// Mid-line answers end at the line's end: let Ollama stop there.
 		p.req.Stop = append(slices.Clone(t.Stop), "\n")

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
 	"github.com/mimi-lsp/mimi-lsp/internal/golden"
 )
 
@@ -98,7 +99,7 @@ func TestPostprocessGolden(t *testing.T) {
 		if v, ok := opts["maxLines"]; ok {
 			maxLines, _ = strconv.Atoi(v)
 		}
-		c := newPPContext(text[:cur], text[cur:], tmpl, multi, maxLines)
+		c := newPPContext(text[:cur], text[cur:], tmpl, multi, maxLines, codescan.For(opts["language"], ""))
 		var trace []string
 		got := postprocess(raw, c, &trace)
 		return map[string]string{"want": showZWSP(got), "changed-by": strings.Join(trace, "\n")}

@@ -3,7 +3,10 @@ package completion
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
 )
 
 // ppContext is what post-processing knows about the cursor.
@@ -18,10 +21,22 @@ type ppContext struct {
 	MultiLine  bool
 	MaxLines   int
 	Rest       string // the whole text after the cursor (Suffix is a window of it); "" = Suffix
+	Before     string // the whole text before the cursor (Prefix is a window of it); "" = Prefix
+	// Syntax tells the document's code from its strings and comments (internal/codescan).
+	Syntax *codescan.Syntax
+
+	scanOnce sync.Once
+	scan     prefixScan // the prefix's brackets and where the cursor stands (scanned once, when first needed)
 }
 
-func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines int) *ppContext {
-	c := &ppContext{Prefix: prefix, Suffix: suffix, Special: t.Special, Stops: t.Stop, Tokens: t.escapeTokens(), MultiLine: multiLine, MaxLines: maxLines}
+// prefixScan is what one scan of the prefix window tells the filters.
+type prefixScan struct {
+	open   []byte         // closers the prefix's open brackets need, innermost last (nil: they make no sense)
+	cursor codescan.State // in code, or inside a string or comment, at the cursor
+}
+
+func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines int, syn *codescan.Syntax) *ppContext {
+	c := &ppContext{Prefix: prefix, Suffix: suffix, Special: t.Special, Stops: t.Stop, Tokens: t.escapeTokens(), MultiLine: multiLine, MaxLines: maxLines, Syntax: syn}
 	c.LinePrefix = prefix[strings.LastIndexByte(prefix, '\n')+1:]
 	c.LineSuffix = suffix
 	if i := strings.IndexByte(suffix, '\n'); i >= 0 {
@@ -29,6 +44,33 @@ func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines i
 	}
 	c.LineSuffix = strings.TrimSuffix(c.LineSuffix, "\r")
 	return c
+}
+
+// prefix scans the prefix window once (on the first model answer, not on every keystroke).
+func (c *ppContext) prefix() *prefixScan {
+	c.scanOnce.Do(func() {
+		// The whole text before the cursor (up to maxBracketScan, from a line's start): a window
+		// that starts inside a docstring or a raw string would read every string after it inside out.
+		before := c.Before
+		if before == "" {
+			before = c.Prefix
+		}
+		if len(before) > maxBracketScan {
+			before = before[len(before)-maxBracketScan:]
+			before = before[strings.IndexByte(before, '\n')+1:]
+		}
+		open, _, end, ok := scanBrackets(c.Syntax, before)
+		c.scan.cursor = end
+		if ok {
+			c.scan.open = open
+		}
+	})
+	return &c.scan
+}
+
+// inString reports whether the answer s, written at the cursor, ends inside a string literal.
+func (c *ppContext) inString(s string) bool {
+	return c.Syntax.Scan(s, c.prefix().cursor, nil).InString()
 }
 
 // midLine: code follows the cursor on its line, so only a single-line answer fits.
@@ -136,8 +178,11 @@ func limitLines(s string, c *ppContext) string {
 	return s[:lead] + strings.Join(lines[:c.MaxLines], "")
 }
 
-// suffixOverlap removes the end of the answer that the rest of the line already has
-// (e.g. the answer ends with ")" and the cursor sits before ")").
+// suffixOverlap removes the end of the answer that the rest of the line already has (the
+// answer ends with ")" and the cursor sits before ")"). Only an end that closes what the user
+// opened goes: in "fmt.Println(‸)" the answer "strings.ToUpper(name)" keeps its ")", which closes
+// its own "(", while "name))" loses one. What the answer itself leaves open (a bracket, or a
+// string it started) is never closed by the line's text, so such an overlap is the answer's own.
 func suffixOverlap(s string, c *ppContext) string {
 	ls := strings.TrimSpace(c.LineSuffix)
 	if ls == "" {
@@ -145,11 +190,37 @@ func suffixOverlap(s string, c *ppContext) string {
 	}
 	trimmed := strings.TrimRight(s, " \t")
 	for k := min(len(ls), len(trimmed)); k > 0; k-- {
-		if strings.HasSuffix(trimmed, ls[:k]) {
-			return strings.TrimRight(trimmed[:len(trimmed)-k], " \t")
+		if strings.HasSuffix(trimmed, ls[:k]) && c.leavesNothingOpen(trimmed[:len(trimmed)-k]) {
+			return trimmed[:len(trimmed)-k] // spaces before the line's text are the answer's (trim-space decides)
 		}
 	}
 	return s
+}
+
+// leavesNothingOpen reports whether the answer s, written at the cursor, closes every bracket
+// it opens and ends outside any string it started.
+func (c *ppContext) leavesNothingOpen(s string) bool {
+	start := c.prefix().cursor
+	depth, left := 0, false // left: the scan got out of the string or comment the cursor is in
+	end := c.Syntax.Scan(s, start, func(_ int, ch byte) bool {
+		left = true
+		switch ch {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+		return true
+	})
+	if depth > 0 {
+		return false
+	}
+	if end.InString() && (left || !start.InString()) {
+		return false // a string the answer opened
+	}
+	return true
 }
 
 // repeatsNextLines drops an answer whose lines repeat the lines that follow the cursor, and
@@ -190,21 +261,33 @@ func repeatsNextLines(s string, c *ppContext) string {
 }
 
 // trimSpace drops trailing whitespace and, when the line already ends in a space, the
-// answer's leading spaces (so "return |" + " x" does not become "return  x").
+// answer's leading spaces (so "return |" + " x" does not become "return  x"). Mid-line, spaces
+// the answer ends with stay when the line's text goes on right after the cursor: they are part
+// of the code ("{ log }", "'expected: '"), not noise before a line break.
 func trimSpace(s string, c *ppContext) string {
-	s = strings.TrimRightFunc(s, unicode.IsSpace)
+	if c.midLine() && !startsWithSpace(c.LineSuffix) && !strings.ContainsAny(s, "\r\n") {
+		s = strings.TrimRight(s, "\f\v")
+	} else {
+		s = strings.TrimRightFunc(s, unicode.IsSpace)
+	}
 	if strings.HasSuffix(c.LinePrefix, " ") || strings.HasSuffix(c.LinePrefix, "\t") {
 		s = strings.TrimLeft(s, " \t")
 	}
 	return s
 }
 
-// dropEmpty drops answers with nothing but whitespace.
-func dropEmpty(s string, _ *ppContext) string {
-	if strings.TrimSpace(s) == "" {
-		return ""
+func startsWithSpace(s string) bool { return s != "" && (s[0] == ' ' || s[0] == '\t') }
+
+// dropEmpty drops answers with nothing but whitespace, except spaces inside a string the
+// cursor is in ("join('‸')" → " ").
+func dropEmpty(s string, c *ppContext) string {
+	if strings.TrimSpace(s) != "" {
+		return s
 	}
-	return s
+	if s != "" && c.midLine() && strings.Trim(s, " \t") == "" && c.prefix().cursor.InString() && c.inString(s) {
+		return s
+	}
+	return ""
 }
 
 func firstNonSpace(s string) byte {

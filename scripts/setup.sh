@@ -16,6 +16,9 @@ if [[ $mode == all ]]; then
   command -v nvim >/dev/null || need+=(neovim)
   command -v redis-server >/dev/null || need+=(redis-server)
   command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
+  # The fidelity test's corpus: Python's standard library and npm's own JavaScript.
+  compgen -G '/usr/lib/python3.*/asyncio' >/dev/null || need+=(python3)
+  command -v npm >/dev/null || need+=(npm)
 fi
 [[ -f /usr/include/nlohmann/json.hpp ]] || need+=(nlohmann-json3-dev)
 [[ -f /usr/include/stb/stb_image.h ]] || need+=(libstb-dev)
@@ -33,6 +36,7 @@ if ((${#need[@]})); then
           neovim) echo "  → SKIPPED: the headless Neovim e2e test" ;;
           redis-server) echo "  → SKIPPED: every real-Redis test (cache tier, Cluster, TLS, e2e sharing)" ;;
           prometheus) echo "  → SKIPPED: the real-Prometheus scrape test and promtool checks" ;;
+          python3|npm) echo "  → SKIPPED: the fidelity test's $p corpus" ;;
           nlohmann-json3-dev|libstb-dev) echo "  → SKIPPED: every real-Ollama test ($p is needed to build Ollama)" ;;
         esac
       done

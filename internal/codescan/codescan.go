@@ -10,7 +10,9 @@
 package codescan
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -37,6 +39,24 @@ type Syntax struct {
 	// CharQuote: '\'' starts a character literal only when it closes within a few bytes (Rust,
 	// where 'a is a lifetime).
 	CharQuote bool
+
+	starts [256]bool // bytes that may open a string or a comment (init)
+}
+
+func init() {
+	for _, sy := range append(slices.Collect(maps.Values(byName)), &generic) {
+		for _, m := range append(slices.Clone(sy.LineComments), sy.BlockOpen, sy.Quotes, sy.Raw) {
+			if m != "" {
+				sy.starts[m[0]] = true
+			}
+		}
+		for i := 0; i < len(sy.Quotes); i++ {
+			sy.starts[sy.Quotes[i]] = true
+		}
+		if sy.HashAfterSpace {
+			sy.starts['#'] = true
+		}
+	}
 }
 
 var (
@@ -148,6 +168,9 @@ func (sy *Syntax) Scan(text string, st State, code func(i int, ch byte) bool) St
 // none does).
 func (sy *Syntax) opens(text string, i int) int {
 	ch := text[i]
+	if !sy.starts[ch] {
+		return 0
+	}
 	if sy.Triple && (ch == '"' || ch == '\'') && strings.HasPrefix(text[i:], strings.Repeat(string(ch), 3)) {
 		return 3
 	}

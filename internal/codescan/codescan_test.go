@@ -110,3 +110,15 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScan: one scan of 256 KiB of Go (the most text before the cursor a completion's
+// filters scan, once per model answer).
+func BenchmarkScan(b *testing.B) {
+	unit := "func f(a []int) string {\n\t// sum (of) the values\n\ts := `raw\n(`\n\treturn fmt.Sprint(a[0], \"x)\", 'y')\n}\n"
+	text := strings.Repeat(unit, (256<<10)/len(unit))
+	sy := For("go", "")
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		sy.Scan(text, State{}, func(int, byte) bool { return true })
+	}
+}
