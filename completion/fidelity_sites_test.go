@@ -31,7 +31,7 @@ var siteKinds = []string{kindBrackets, kindQuotes, kindLineEnd, kindBody}
 
 // lineInfo is one line of a file as the scanner sees it.
 type lineInfo struct {
-	start, end int  // offsets of the line in the file (end at its '\n')
+	start, end int    // offsets of the line in the file (end at its '\n')
 	code       []bool // code[j]: byte j of the line is code
 	startsCode bool   // the line starts in code (not inside a multi-line string or comment)
 	endsCode   bool   // it ends in code (no comment, no open string)
