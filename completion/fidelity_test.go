@@ -58,7 +58,8 @@ func (m *trueModel) Generate(ctx context.Context, _ *model.Call, req model.Gener
 }
 
 // runoffs are how a model's answer goes on past the true middle: nothing more, the rest of the
-// cursor's line, the next lines, the block's end and beyond.
+// cursor's line, the next lines, the block's end and beyond; and, inside brackets, a stray space
+// before the user's closer.
 func runoffs(s site) map[string]string {
 	suffix := s.doc[s.cursor:]
 	upTo := func(n int) string { // the suffix through n line breaks
@@ -79,6 +80,10 @@ func runoffs(s site) map[string]string {
 			line = suffix[:nl]
 		}
 		out["rest-of-line"] = s.middle + line
+		if s.kind == kindBrackets && !strings.HasPrefix(s.middle, " ") {
+			// Noise a model adds: a space before the user's closer is no part of the answer.
+			out["space-noise"] = s.middle + " "
+		}
 		return out
 	}
 	out["next-lines"] = s.middle + strings.TrimSuffix(upTo(3), "\n")

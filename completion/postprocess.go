@@ -46,7 +46,7 @@ func newPPContext(prefix, suffix string, t *Template, multiLine bool, maxLines i
 	return c
 }
 
-// prefix scans the prefix window once (on the first model answer, not on every keystroke).
+// prefix scans the whole text before the cursor once (on the first model answer, not on every keystroke).
 func (c *ppContext) prefix() *prefixScan {
 	c.scanOnce.Do(func() {
 		// The whole text before the cursor (up to maxBracketScan, from a line's start): a window
@@ -179,10 +179,10 @@ func limitLines(s string, c *ppContext) string {
 }
 
 // suffixOverlap removes the end of the answer that the rest of the line already has (the
-// answer ends with ")" and the cursor sits before ")"). Only an end that closes what the user
-// opened goes: in "fmt.Println(‸)" the answer "strings.ToUpper(name)" keeps its ")", which closes
-// its own "(", while "name))" loses one. What the answer itself leaves open (a bracket, or a
-// string it started) is never closed by the line's text, so such an overlap is the answer's own.
+// answer ends with ")" and the cursor sits before ")"). Only an end whose removal leaves the
+// answer where the cursor stood goes: in "fmt.Println(‸)" the answer "strings.ToUpper(name)"
+// keeps its ")", which closes its own "(", while "name))" loses one; in "join('‸')" the answer
+// "src', 'index.js')" loses "')" (what is left closes the user's string and opens another).
 func suffixOverlap(s string, c *ppContext) string {
 	ls := strings.TrimSpace(c.LineSuffix)
 	if ls == "" {
@@ -190,37 +190,28 @@ func suffixOverlap(s string, c *ppContext) string {
 	}
 	trimmed := strings.TrimRight(s, " \t")
 	for k := min(len(ls), len(trimmed)); k > 0; k-- {
-		if strings.HasSuffix(trimmed, ls[:k]) && c.leavesNothingOpen(trimmed[:len(trimmed)-k]) {
+		if strings.HasSuffix(trimmed, ls[:k]) && c.returnsToCursor(trimmed[:len(trimmed)-k]) {
 			return trimmed[:len(trimmed)-k] // spaces before the line's text are the answer's (trim-space decides)
 		}
 	}
 	return s
 }
 
-// leavesNothingOpen reports whether the answer s, written at the cursor, closes every bracket
-// it opens and ends outside any string it started.
-func (c *ppContext) leavesNothingOpen(s string) bool {
+// returnsToCursor reports whether the answer s, written at the cursor, ends where the cursor
+// stood: as many brackets closed as opened, and in the same string (or code) as the cursor.
+func (c *ppContext) returnsToCursor(s string) bool {
 	start := c.prefix().cursor
-	depth, left := 0, false // left: the scan got out of the string or comment the cursor is in
+	depth := 0
 	end := c.Syntax.Scan(s, start, func(_ int, ch byte) bool {
-		left = true
 		switch ch {
 		case '(', '[', '{':
 			depth++
 		case ')', ']', '}':
-			if depth > 0 {
-				depth--
-			}
+			depth--
 		}
 		return true
 	})
-	if depth > 0 {
-		return false
-	}
-	if end.InString() && (left || !start.InString()) {
-		return false // a string the answer opened
-	}
-	return true
+	return depth == 0 && end == start
 }
 
 // repeatsNextLines drops an answer whose lines repeat the lines that follow the cursor, and
@@ -262,11 +253,10 @@ func repeatsNextLines(s string, c *ppContext) string {
 
 // trimSpace drops trailing whitespace and, when the line already ends in a space, the
 // answer's leading spaces (so "return |" + " x" does not become "return  x"). Mid-line, spaces
-// the answer ends with stay when the line's text goes on right after the cursor: they are part
-// of the code ("{ log }", "'expected: '"), not noise before a line break.
+// the answer ends with stay when they are text (see keepsTrailingSpace).
 func trimSpace(s string, c *ppContext) string {
-	if c.midLine() && !startsWithSpace(c.LineSuffix) && !strings.ContainsAny(s, "\r\n") {
-		s = strings.TrimRight(s, "\f\v")
+	if c.keepsTrailingSpace(s) {
+		s = strings.TrimRight(s, "\r\n\f\v")
 	} else {
 		s = strings.TrimRightFunc(s, unicode.IsSpace)
 	}
@@ -274,6 +264,20 @@ func trimSpace(s string, c *ppContext) string {
 		s = strings.TrimLeft(s, " \t")
 	}
 	return s
+}
+
+// keepsTrailingSpace reports whether the spaces the answer s ends with belong to it: mid-line,
+// right before the line's text, when the answer ends inside a string ("'expected: '") or
+// mirrors the space it starts with after an opening bracket ("{ log }").
+func (c *ppContext) keepsTrailingSpace(s string) bool {
+	if !c.midLine() || startsWithSpace(c.LineSuffix) || strings.TrimRight(s, " \t") == s {
+		return false
+	}
+	if c.inString(s) {
+		return true
+	}
+	lp := strings.TrimRight(c.LinePrefix, " \t")
+	return startsWithSpace(s) && lp == c.LinePrefix && lp != "" && strings.IndexByte("([{", lp[len(lp)-1]) >= 0
 }
 
 func startsWithSpace(s string) bool { return s != "" && (s[0] == ' ' || s[0] == '\t') }
