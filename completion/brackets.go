@@ -90,7 +90,7 @@ func newOuterBlocks(c *ppContext) *outerBlocks {
 		rest = c.Suffix
 	}
 	if len(rest) <= maxBracketScan {
-		_, o.closes, _, o.known = scanBracketsFrom(c.Syntax, rest, c.prefix().cursor)
+		_, o.closes, _, o.known = scanBracketsFrom(c.Syntax, rest, c.prefix().cursor, false)
 	}
 	// Where the suffix's first closer stands (bracketBalance only asks when the suffix starts
 	// with one).
@@ -132,7 +132,7 @@ func (o *outerBlocks) innerCloser(s string, i, closed int, linePrefix string) bo
 // openBrackets returns the brackets left open at the end of text (the prefix window): the
 // closers they need, innermost last; nothing when its brackets make no sense.
 func openBrackets(syn *codescan.Syntax, text string) []byte {
-	open, _, _, ok := scanBrackets(syn, text)
+	open, _, _, ok := scanBrackets(syn, text, true)
 	if !ok {
 		return nil
 	}
@@ -144,13 +144,15 @@ func openBrackets(syn *codescan.Syntax, text string) []byte {
 // literals and Python triple-quoted strings span lines). open is what stays open at its end
 // (the closers needed, innermost last); extra counts closers that close nothing opened in text
 // (a window that starts or ends inside a block); end is where the scan stands at the end of
-// text (inside a string, say); ok is false when a closer does not match what is open. A "*/" in
-// code means text began inside a comment: what was open before it is forgotten.
-func scanBrackets(syn *codescan.Syntax, text string) (open []byte, extra int, end codescan.State, ok bool) {
-	return scanBracketsFrom(syn, text, codescan.State{})
+// text (inside a string, say); ok is false when a closer does not match what is open. When text
+// is a window (window: it may begin inside a comment), a "*/" in code means it did: what was
+// open before it is forgotten. The whole document never begins inside one (and a JavaScript
+// regex such as /.*/ holds a "*/" in code).
+func scanBrackets(syn *codescan.Syntax, text string, window bool) (open []byte, extra int, end codescan.State, ok bool) {
+	return scanBracketsFrom(syn, text, codescan.State{}, window)
 }
 
-func scanBracketsFrom(syn *codescan.Syntax, text string, from codescan.State) (open []byte, extra int, end codescan.State, ok bool) {
+func scanBracketsFrom(syn *codescan.Syntax, text string, from codescan.State, window bool) (open []byte, extra int, end codescan.State, ok bool) {
 	ok = true
 	end = syn.Scan(text, from, func(i int, ch byte) bool {
 		if !ok {
@@ -158,7 +160,7 @@ func scanBracketsFrom(syn *codescan.Syntax, text string, from codescan.State) (o
 		}
 		switch ch {
 		case '*':
-			if strings.HasPrefix(text[i:], "*/") {
+			if window && strings.HasPrefix(text[i:], "*/") {
 				open = nil // (extra stays: miscounted either way, more closers is the safe side)
 			}
 		case '(', '[', '{':

@@ -51,15 +51,15 @@ func (c *ppContext) prefix() *prefixScan {
 	c.scanOnce.Do(func() {
 		// The whole text before the cursor (up to maxBracketScan, from a line's start): a window
 		// that starts inside a docstring or a raw string would read every string after it inside out.
-		before := c.Before
+		before, window := c.Before, false
 		if before == "" {
-			before = c.Prefix
+			before, window = c.Prefix, true
 		}
 		if len(before) > maxBracketScan {
-			before = before[len(before)-maxBracketScan:]
+			before, window = before[len(before)-maxBracketScan:], true
 			before = before[strings.IndexByte(before, '\n')+1:]
 		}
-		open, _, end, ok := scanBrackets(c.Syntax, before)
+		open, _, end, ok := scanBrackets(c.Syntax, before, window)
 		c.scan.cursor = end
 		if ok {
 			c.scan.open = open
