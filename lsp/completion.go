@@ -236,7 +236,7 @@ func (s *Server) completionFailed(ctx context.Context, err error) {
 		s.lastProblem = msg // for mimi/stats (the editor's status item) until a completion works
 		s.mu.Unlock()
 	}
-	if msg == "" || !s.showOnce(ctx, key, typ, msg) {
+	if msg == "" || !s.showProblem(ctx, key, typ, msg) {
 		s.log.Debug("completion failed (already reported)", "err", err)
 		if msg == "" {
 			s.log.Warn("completion failed", "err", err)

@@ -19,12 +19,23 @@ func (s *Server) show(ctx context.Context, typ protocol.MessageType, msg string)
 	}
 }
 
-// showOnce shows a problem once per key until clearProblems — so an unreachable Ollama
-// produces one message, not one per keystroke. It reports whether the message was shown.
+// showOnce shows a notice once per key for the session (a home-directory root not indexed,
+// a locked setting, a bad configuration): a completion that works does not bring it back.
+// It reports whether the message was shown.
 func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageType, msg string) bool {
+	return s.showFirst(ctx, s.notified, key, typ, msg)
+}
+
+// showProblem shows a completion problem once per key until clearProblems — so an unreachable
+// Ollama produces one message, not one per keystroke, and again after it came back and failed.
+func (s *Server) showProblem(ctx context.Context, key string, typ protocol.MessageType, msg string) bool {
+	return s.showFirst(ctx, s.problems, key, typ, msg)
+}
+
+func (s *Server) showFirst(ctx context.Context, seenBy map[string]bool, key string, typ protocol.MessageType, msg string) bool {
 	s.mu.Lock()
-	seen := s.notified[key]
-	s.notified[key] = true
+	seen := seenBy[key]
+	seenBy[key] = true
 	s.mu.Unlock()
 	if !seen {
 		s.show(ctx, typ, msg)
@@ -32,15 +43,12 @@ func (s *Server) showOnce(ctx context.Context, key string, typ protocol.MessageT
 	return !seen
 }
 
-// clearProblems forgets shown problems after a success, so a later outage is reported again.
+// clearProblems forgets shown completion problems after a success, so a later outage is
+// reported again (notices stay shown).
 func (s *Server) clearProblems() {
 	s.mu.Lock()
 	s.lastProblem = ""
-	for k := range s.notified {
-		if k != "config" {
-			delete(s.notified, k)
-		}
-	}
+	clear(s.problems)
 	s.mu.Unlock()
 }
 

@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"errors"
+	"go.lsp.dev/protocol"
 	"log/slog"
 	"sync"
 	"testing"
@@ -81,5 +82,34 @@ func TestProblemShownOncePerOutage(t *testing.T) {
 	step(time.Second, timeout)
 	if len(h.msgs) != 3 {
 		t.Fatalf("a new outage after %s of health was not shown: %v", problemQuiet, h.msgs)
+	}
+}
+
+// TestNoticeStaysShownAfterASuccess: a notice (the home-directory root that is not indexed) is
+// shown once for the session; a completion that works clears completion problems only, so the
+// notice does not come back on the next save, while an outage after the success is shown again.
+func TestNoticeStaysShownAfterASuccess(t *testing.T) {
+	h := &shown{}
+	s, err := New(Options{Config: config.Default(), Log: slog.New(h),
+		NewService: func(config.Config) (Service, error) { return &problemService{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if !s.showOnce(ctx, "index-root:/home/u", protocol.MessageTypeWarning, "not indexing /home/u") {
+		t.Fatal("the notice was not shown the first time")
+	}
+	if !s.showProblem(ctx, "model:unreachable", protocol.MessageTypeError, "Ollama unreachable") {
+		t.Fatal("the problem was not shown the first time")
+	}
+	s.clearProblems() // a completion worked
+	if s.showOnce(ctx, "index-root:/home/u", protocol.MessageTypeWarning, "not indexing /home/u") {
+		t.Error("the notice came back after a successful completion")
+	}
+	if !s.showProblem(ctx, "model:unreachable", protocol.MessageTypeError, "Ollama unreachable") {
+		t.Error("an outage after a success was not shown again")
+	}
+	if len(h.msgs) != 3 {
+		t.Errorf("shown %d messages, want 3: %v", len(h.msgs), h.msgs)
 	}
 }

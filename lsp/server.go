@@ -75,7 +75,8 @@ type Server struct {
 	inflight map[jsonrpc2.ID]*call
 	latest   map[string]*call // per document+method: the newest completion request
 	wg       sync.WaitGroup
-	notified map[string]bool // problems already shown to the user (by kind)
+	notified map[string]bool // notices already shown to the user (by kind): once per session
+	problems map[string]bool // completion problems shown since the last completion that worked
 	bgState
 	roots            []string             // workspace folders (absolute paths) to index
 	clientProgress   bool                 // the client supports window/workDoneProgress
@@ -130,6 +131,7 @@ func New(opts Options) (*Server, error) {
 		exitCh:     make(chan struct{}),
 		latest:     map[string]*call{},
 		notified:   map[string]bool{},
+		problems:   map[string]bool{},
 		now:        time.Now,
 		progresses: map[string]*progress{},
 	}
