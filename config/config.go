@@ -66,6 +66,10 @@ type Config struct {
 	DebounceAdaptive    bool          `json:"debounceAdaptive" env:"MIMI_DEBOUNCE_ADAPTIVE" flag:"debounce-adaptive" help:"while the user is typing, wait half again their recent gap between keystrokes (between debounce and 4× debounce) so their next key lands inside the wait; debounce after a pause"`
 }
 
+// MaxActionTimeout is the longest actionTimeout accepted; the HTTP client to a model host
+// allows one exchange at least this long, so it never cuts an action short.
+const MaxActionTimeout = time.Hour
+
 // Default returns the defaults.
 func Default() Config {
 	return Config{
@@ -171,7 +175,7 @@ func (c Config) Validate() error {
 	if c.CompletionTTL <= 0 || c.EmbeddingTTL <= 0 || c.ActionTTL <= 0 {
 		bad("completionTTL/embeddingTTL/actionTTL", "must be positive")
 	}
-	if c.ActionTimeout <= 0 || c.ActionTimeout > time.Hour {
+	if c.ActionTimeout <= 0 || c.ActionTimeout > MaxActionTimeout {
 		bad("actionTimeout", "must be between 0 and 1h")
 	}
 	if c.ActionNumCtx < 2048 || c.ActionNumPredict < 64 || c.ActionNumPredict >= c.ActionNumCtx {

@@ -129,3 +129,16 @@ func TestSessionClosesAReplacedOllamaClient(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestModelHTTPTimeoutCoversActions: the HTTP client to a model host must not end an exchange
+// before the longest actionTimeout config accepts (it capped actions at 5 minutes).
+func TestModelHTTPTimeoutCoversActions(t *testing.T) {
+	if modelHTTPTimeout <= config.MaxActionTimeout {
+		t.Fatalf("model HTTP timeout %s cuts actions allowed up to %s", modelHTTPTimeout, config.MaxActionTimeout)
+	}
+	cfg := config.Default()
+	cfg.ActionTimeout = config.MaxActionTimeout
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("the longest action timeout is refused: %v", err)
+	}
+}

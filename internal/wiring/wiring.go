@@ -39,6 +39,11 @@ type Wiring struct {
 	retired cache.Stats
 }
 
+// modelHTTPTimeout bounds one HTTP exchange with a model host. Every call has its own deadline
+// (timeout, actionTimeout) that may change with the configuration while the client lives on, so
+// the bound is the longest deadline config accepts plus a margin: it never cuts an action short.
+const modelHTTPTimeout = config.MaxActionTimeout + time.Minute
+
 // retireLocked keeps a closing tier's counters (all but the shared memory tier's, which lives
 // on). Called with w.mu held.
 func (w *Wiring) retireLocked(v any) {
@@ -250,7 +255,7 @@ func (w *Wiring) schedRef(cfg config.Config) (*schedRef, error) {
 		r.v.SetLimit(cfg.NumParallel)
 		return r, nil
 	}
-	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout})
+	client, err := model.New(model.Config{Host: host, ConnectTimeout: cfg.ConnectTimeout, Timeout: modelHTTPTimeout})
 	if err != nil {
 		return nil, err
 	}
