@@ -31,8 +31,12 @@ import (
 // Builtin is the denylist every Matcher starts with (documentation and tests read it).
 var Builtin = []string{
 	// names of the file itself
-	".env*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", ".netrc", "*.p12", "*.pfx",
-	".npmrc", ".pypirc", "credentials*", "secrets.*",
+	".env*", "*.env", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*", "id_dsa*", "deploy_key*",
+	".netrc", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ovpn",
+	".npmrc", ".pypirc", ".git-credentials", ".pgpass", ".htpasswd", "credentials*", "secrets.*",
+	"*.tfvars", "*.tfvars.json", "*.tfstate", "*.tfstate.*",
+	// a trailing part of the path
+	".kube/config", ".docker/config.json",
 	// directories: everything beneath, at any depth
 	".ssh/", ".aws/", ".gnupg/",
 }
