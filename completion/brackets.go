@@ -129,16 +129,6 @@ func (o *outerBlocks) innerCloser(s string, i, closed int, linePrefix string) bo
 	return len(indent) > len(o.indent) && strings.HasPrefix(indent, o.indent)
 }
 
-// openBrackets returns the brackets left open at the end of text (the prefix window): the
-// closers they need, innermost last; nothing when its brackets make no sense.
-func openBrackets(syn *codescan.Syntax, text string) []byte {
-	open, _, _, ok := scanBrackets(syn, text, true)
-	if !ok {
-		return nil
-	}
-	return open
-}
-
 // scanBrackets walks the brackets in the code of text (codescan: strings, character literals
 // and comments of the document's language are skipped; Go raw strings, JavaScript template
 // literals and Python triple-quoted strings span lines). open is what stays open at its end

@@ -116,3 +116,13 @@ func TestCursorStateSeesPastTheWindow(t *testing.T) {
 		t.Fatalf("%q %v, want %q", res.Text, err, "len(x)")
 	}
 }
+
+// openBrackets (the tests' view of the prefix scan) returns the brackets left open at the end of text (the prefix window): the
+// closers they need, innermost last; nothing when its brackets make no sense.
+func openBrackets(syn *codescan.Syntax, text string) []byte {
+	open, _, _, ok := scanBrackets(syn, text, true)
+	if !ok {
+		return nil
+	}
+	return open
+}
