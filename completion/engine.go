@@ -90,6 +90,8 @@ type Result struct {
 	Template string
 	// Ref names the suggestion for Engine.Accepted (opaque: no text in it).
 	Ref Ref
+	// Notice is for the user, once (a file denied for the credential it holds): "" mostly.
+	Notice string
 }
 
 // Ref names a shown suggestion so an accept can be reported back.
@@ -240,7 +242,7 @@ func (e *Engine) prepare(r Request) (*Prepared, error) {
 func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 	r, p, res, st, t, err := e.begin(r)
 	if p == nil {
-		return Result{}, err // a secret file (nothing) or no prompt
+		return res, err // a secret file (nothing, perhaps a notice) or no prompt
 	}
 	// Typing-ahead may wait here for a suggestion that is still streaming: that wait counts as
 	// the cache stage (it is the rest of an answer already being paid for).
@@ -313,9 +315,9 @@ func (e *Engine) Complete(ctx context.Context, r Request) (Result, error) {
 // context stage timed up to t. The stages are reported only for a request that gets its answer.
 func (e *Engine) begin(r Request) (Request, *Prepared, Result, stages, time.Time, error) {
 	var st stages
-	r, denied := e.deny.apply(r, e.log)
+	r, denied, notice := e.deny.apply(r, e.log)
 	if denied {
-		return r, nil, Result{}, st, time.Time{}, nil
+		return r, nil, Result{Notice: notice}, st, time.Time{}, nil
 	}
 	start := e.now()
 	p, err := e.Prepare(r)

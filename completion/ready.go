@@ -9,7 +9,7 @@ import "github.com/mimi-lsp/mimi-lsp/cache"
 func (e *Engine) Ready(r Request) (Result, bool) {
 	r, p, res, st, t, err := e.begin(r)
 	if p == nil {
-		return Result{}, err == nil // a secret file is answered (with nothing); no prompt is Complete's to report
+		return res, err == nil // a secret file is answered (with nothing); no prompt is Complete's to report
 	}
 	rest, id, ok, pending := e.ta.ready(p.ctxKey, r.Text, r.Offset)
 	if pending {

@@ -58,7 +58,7 @@ func TestIndexerNeverLeavesTheRoot(t *testing.T) {
 	var opened []string
 	x.walker.openFile = func(name string) (*os.File, error) {
 		opened = append(opened, name)
-		return openNonBlocking(name)
+		return x.walker.openBeneath(name)
 	}
 	done := make(chan []Hit)
 	go func() {

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 )
 
 // IndexerConfig configures one workspace root's index.
@@ -52,7 +54,8 @@ type Indexer struct {
 	claim  *WriterClaim // nil: read-only
 	log    *slog.Logger
 
-	run chan struct{} // one Run at a time (a semaphore a cancelled caller can leave)
+	run     chan struct{} // one Run at a time (a semaphore a cancelled caller can leave)
+	sniffed sync.Map      // paths already logged as holding a credential (say it once)
 }
 
 // RunStats is what one Run did.
@@ -400,9 +403,20 @@ func (x *Indexer) prepare(f File, st *RunStats) (*pending, error) {
 		st.Unchanged++
 		return nil, nil
 	}
-	data, err := readBounded(f.Abs, x.maxFileSize())
+	data, err := x.readBounded(f.Path, x.maxFileSize())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if what := secretfiles.Sniff(string(data)); what != "" {
+		// Treated as a secret file: out of the index (it may be in from before), said once.
+		if had {
+			x.ix.Remove(f.Path)
+			st.Removed++
+		}
+		if _, said := x.sniffed.LoadOrStore(f.Path, true); !said {
+			x.log.Info("not indexed: the file holds "+what+" (nothing from it goes to a model, a cache or the index)", "path", f.Path)
+		}
+		return nil, nil
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:16])
@@ -507,9 +521,11 @@ func (x *Indexer) maxFileSize() int64 {
 	return DefaultMaxFileSize
 }
 
-// readBounded reads a file that must not exceed max bytes (it may have grown since the walk).
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+// readBounded reads an indexed file through the walk's rules (Walker.Open: what was checked
+// is what is read; no FIFO, no link re-pointed since) that must not exceed max bytes (it may
+// have grown since the walk).
+func (x *Indexer) readBounded(rel string, max int64) ([]byte, error) {
+	f, err := x.walker.Open(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -519,7 +535,7 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s grew past %d bytes", path, max)
+		return nil, fmt.Errorf("%s grew past %d bytes", rel, max)
 	}
 	return data, nil
 }

@@ -26,12 +26,13 @@ import (
 //	crc32c(body) uint32
 //
 // The keyword index is stored (the texts are not: Indexer.Search reads them from the files)
-// so a load does no tokenising. Version 1 held texts and float16 vectors, 2 no byte offsets.
+// so a load does no tokenising. Version 1 held texts and float16 vectors, 2 no byte offsets, 3 files that hold
+// credentials (4 leaves them out: an index saved before is built again).
 // Any mismatch (magic, version, bounds, checksum) is an error and leaves the index empty.
 
 const (
 	formatMagic   = "MIMIIDX\n"
-	formatVersion = 3
+	formatVersion = 4
 	maxDims       = 1 << 14
 	maxStr        = 64 << 20
 )

@@ -81,7 +81,7 @@ type Walker struct {
 	extra    []gitignore.Pattern
 	maxSize  int64
 	workers  int
-	openFile func(name string) (*os.File, error) // openNonBlocking; tests record what is opened
+	openFile func(rel string) (*os.File, error) // openBeneath; tests record what is opened
 
 	mu    sync.Mutex
 	rules map[string]walkDirRules // by root-relative directory ("" is the root)
@@ -112,8 +112,9 @@ func NewWalker(root string, opts WalkOptions) (*Walker, error) {
 	}
 	w := &Walker{
 		root: real, given: given, secrets: opts.Secrets, maxSize: opts.MaxFileSize,
-		workers: opts.Workers, openFile: openNonBlocking, rules: map[string]walkDirRules{},
+		workers: opts.Workers, rules: map[string]walkDirRules{},
 	}
+	w.openFile = w.openBeneath
 	if w.secrets == nil {
 		m, err := secretfiles.New(nil)
 		if err != nil {
@@ -167,7 +168,8 @@ func (w *Walker) InvalidateIgnores() {
 // walkCandidate is a file that passed every rule by name and waits for its content check.
 type walkCandidate struct {
 	rel    string
-	forced bool // re-included by WalkOptions.Ignore or a .mimiignore
+	real   string // the file itself: rel, or the checked target of a link at rel
+	forced bool   // re-included by WalkOptions.Ignore or a .mimiignore
 }
 
 // Walk lists the files worth indexing, sorted by Path. Unreadable directories and files are
@@ -189,7 +191,7 @@ func (w *Walker) Walk(ctx context.Context) ([]File, error) {
 				if i >= len(cands) {
 					return
 				}
-				files[i], ok[i] = w.inspect(cands[i].rel, cands[i].forced, buf)
+				files[i], ok[i] = w.inspect(cands[i].rel, cands[i].real, cands[i].forced, buf)
 			}
 		})
 	}
@@ -236,8 +238,15 @@ func (w *Walker) walkDir(ctx context.Context, rel string, elems []string, git, m
 			}
 		case t.IsRegular(), t&fs.ModeSymlink != 0:
 			skip, forced := w.excluded(childRel, childElems, false, git, mimi)
-			if !skip && (t.IsRegular() || w.linkInside(childRel)) {
-				*out = append(*out, walkCandidate{rel: childRel, forced: forced})
+			if skip {
+				break
+			}
+			real, ok := childRel, true
+			if !t.IsRegular() {
+				real, ok = w.linkInside(childRel)
+			}
+			if ok {
+				*out = append(*out, walkCandidate{rel: childRel, real: real, forced: forced})
 			}
 		}
 	}
@@ -263,46 +272,59 @@ func (w *Walker) Accept(relPath string) (File, bool) {
 	if !ok {
 		return File{}, false
 	}
-	forced, ok := w.reachable(rel)
+	real, forced, ok := w.reachable(rel)
 	if !ok {
 		return File{}, false
 	}
-	return w.inspect(rel, forced, make([]byte, sniffSize))
+	return w.inspect(rel, real, forced, make([]byte, sniffSize))
 }
 
 // reachable reports whether rel (clean) is a file a walk would reach: accepted by name, every
 // directory on its way a real directory (a walk never follows a symlinked directory, so a file
 // under one may be outside the root), and itself a regular file or a symlink to an accepted
-// regular file inside the root. forced is as check's.
-func (w *Walker) reachable(rel string) (forced, ok bool) {
+// regular file inside the root. forced is as check's; real is the root-relative path of the
+// file itself (rel, or a link's target).
+func (w *Walker) reachable(rel string) (real string, forced, ok bool) {
 	skip, forced := w.check(rel, false)
 	if skip {
-		return false, false
+		return "", false, false
 	}
 	for dir := path.Dir(rel); dir != "." && dir != "/"; dir = path.Dir(dir) {
 		if fi, err := os.Lstat(w.abs(dir)); err != nil || !fi.IsDir() { // Lstat: a symlink is not a dir
-			return false, false
+			return "", false, false
 		}
 	}
 	fi, err := os.Lstat(w.abs(rel))
-	if err != nil || !(fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0 && w.linkInside(rel)) {
-		return false, false
+	switch {
+	case err != nil:
+		return "", false, false
+	case fi.Mode().IsRegular():
+		return rel, forced, true
+	case fi.Mode()&fs.ModeSymlink != 0:
+		if target, ok := w.linkInside(rel); ok {
+			return target, forced, true
+		}
 	}
-	return forced, true
+	return "", false, false
 }
 
-// Open opens an indexed file again (to read a hit's text back) with every rule of a walk
-// applied to what is there now: a path that became a symlinked directory, a link out of the
-// root, a secret, a FIFO or a device is refused, never opened (or, raced, never read).
+// Open opens an indexed file again (to index it, to read a hit's text back) with every rule of
+// a walk applied to what is there now: a path that became a symlinked directory, a link out of
+// the root, a secret, a FIFO or a device is refused, never opened (or, raced, never read).
+// What the checks saw is what is opened: the file itself (a link's checked target, not the
+// link), through an os.Root of the workspace (no path out of it) with O_NOFOLLOW (a file
+// swapped for a symlink after the checks fails) and O_NONBLOCK (a FIFO swapped in does not
+// block; it is refused as not regular).
 func (w *Walker) Open(relPath string) (*os.File, error) {
 	rel, ok := cleanRel(relPath)
 	if !ok {
 		return nil, fmt.Errorf("embed: %q is not under the root", relPath)
 	}
-	if _, ok := w.reachable(rel); !ok {
+	real, _, ok := w.reachable(rel)
+	if !ok {
 		return nil, fmt.Errorf("embed: %s is no longer a file the index accepts", rel)
 	}
-	f, err := w.openFile(w.abs(rel))
+	f, err := w.openFile(real)
 	if err != nil {
 		return nil, err
 	}
@@ -313,10 +335,16 @@ func (w *Walker) Open(relPath string) (*os.File, error) {
 	return f, nil
 }
 
-// openNonBlocking opens for reading without blocking on a FIFO or device swapped in after
-// the checks (regular files ignore O_NONBLOCK); callers check the file is regular.
-func openNonBlocking(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+// openBeneath opens root-relative rel for reading inside w.root only, following no symlink
+// in its last element and not blocking on a FIFO or device (regular files ignore
+// O_NONBLOCK); callers check the file is regular.
+func (w *Walker) openBeneath(rel string) (*os.File, error) {
+	root, err := os.OpenRoot(w.root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.OpenFile(filepath.FromSlash(rel), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 }
 
 // check walks the rules down rel's directories: an excluded directory excludes what is in it.
@@ -371,32 +399,35 @@ func lastMatch(ps []gitignore.Pattern, elems []string, isDir bool) gitignore.Mat
 }
 
 // linkInside reports whether the symlink at rel leads to a regular file inside the root that
-// the rules would accept by name (a link must not smuggle in a secret or an ignored file).
-func (w *Walker) linkInside(rel string) bool {
+// the rules would accept by name (a link must not smuggle in a secret or an ignored file), and
+// that file's root-relative path.
+func (w *Walker) linkInside(rel string) (string, bool) {
 	target, err := filepath.EvalSymlinks(w.abs(rel)) // fails on loops and dangling links
 	if err != nil {
-		return false
+		return "", false
 	}
 	trel, err := filepath.Rel(w.root, target)
 	if err != nil {
-		return false
+		return "", false
 	}
 	trel, ok := cleanRel(trel)
 	if !ok {
-		return false
+		return "", false
 	}
 	st, err := os.Stat(target)
 	if err != nil || !st.Mode().IsRegular() {
-		return false
+		return "", false
 	}
-	skip, _ := w.check(trel, false)
-	return !skip
+	if skip, _ := w.check(trel, false); skip {
+		return "", false
+	}
+	return trel, true
 }
 
-// inspect checks one file's metadata and first bytes (buf is scratch of sniffSize).
-func (w *Walker) inspect(rel string, forced bool, buf []byte) (File, bool) {
-	abs := w.abs(rel)
-	f, err := w.openFile(abs)
+// inspect checks one file's metadata and first bytes (buf is scratch of sniffSize): the file
+// at real, which the walk found at rel (a link's checked target, or rel itself).
+func (w *Walker) inspect(rel, real string, forced bool, buf []byte) (File, bool) {
+	f, err := w.openFile(real)
 	if err != nil {
 		return File{}, false
 	}
@@ -416,7 +447,7 @@ func (w *Walker) inspect(rel string, forced bool, buf []byte) (File, bool) {
 	if !forced && (generatedContent(rel, sample) || minifiedContent(sample)) {
 		return File{}, false
 	}
-	return File{Path: rel, Abs: abs, Size: st.Size(), ModTime: st.ModTime()}, true
+	return File{Path: rel, Abs: w.abs(rel), Size: st.Size(), ModTime: st.ModTime()}, true
 }
 
 func (w *Walker) abs(rel string) string {

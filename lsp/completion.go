@@ -171,6 +171,9 @@ func (s *Server) answerCompletion(ctx, cctx context.Context, reply jsonrpc2.Repl
 		_ = s.reply(ctx, reply, emptyResult(inline), nil)
 		return
 	}
+	if res.Notice != "" {
+		s.showOnce(ctx, "notice:"+doc.URI, protocol.MessageTypeWarning, "mimi-lsp: "+res.Notice)
+	}
 	if res.Text == "" {
 		observe("empty")
 	} else {

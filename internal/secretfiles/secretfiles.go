@@ -67,6 +67,8 @@ type Matcher struct {
 	// matching ~30 globs each time was an eighth of a cache hit's CPU.
 	mu   sync.Mutex
 	seen map[string]bool
+
+	sniffer Sniffer // content rules (content.go)
 }
 
 // seenMax bounds the remembered verdicts (then they start over).

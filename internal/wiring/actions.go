@@ -1,6 +1,7 @@
 package wiring
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ func (s *Session) CodeActions(r actions.Request, file string) []actions.Action {
 	s.mu.Lock()
 	deny, hidden := s.deny, s.actionsHidden
 	s.mu.Unlock()
-	if hidden || deny != nil && (deny.Match(file) || r.Path != "" && deny.Match(r.Path)) {
+	if hidden || deny != nil && (deny.Match(file) || r.Path != "" && deny.Match(r.Path) || deny.Sniff(docKey(file, r.Path), r.Text) != "") {
 		return nil
 	}
 	return actions.Catalogue(r)
@@ -38,6 +39,13 @@ func (s *Session) ResolveAction(ctx context.Context, in actions.PromptInput, fil
 	if deny != nil && (deny.Match(file) || in.Request.Path != "" && deny.Match(in.Request.Path) ||
 		in.TestFile != "" && deny.Match(in.TestFile)) {
 		return actions.Result{}, errors.New("no code actions in secret files")
+	}
+	if deny != nil {
+		for _, t := range []struct{ key, text string }{{docKey(file, in.Request.Path), in.Request.Text}, {"", in.TestText}} {
+			if what := deny.Sniff(t.key, t.text); what != "" {
+				return actions.Result{}, fmt.Errorf("no code actions here: %s holds %s", cmp.Or(t.key, in.TestFile), what)
+			}
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.ActionTimeout)
 	defer cancel()
@@ -130,7 +138,7 @@ func (s *Session) actionSnippets(ctx context.Context, in actions.PromptInput, fi
 	used := 0
 	for _, h := range hits {
 		if h.file == file || used+len(h.text) > actionSnippetBudget ||
-			deny != nil && (deny.Match(h.file) || deny.Match(h.rel)) { // the index may predate these rules
+			deny != nil && (deny.Match(h.file) || deny.Match(h.rel) || deny.Sniff("", h.text) != "") { // the index may predate these rules
 			continue
 		}
 		used += len(h.text)
@@ -141,3 +149,6 @@ func (s *Session) actionSnippets(ctx context.Context, in actions.PromptInput, fi
 	}
 	return out
 }
+
+// docKey names a document for the secret rules' memory: its file, else its workspace path.
+func docKey(file, path string) string { return cmp.Or(file, path) }

@@ -148,8 +148,12 @@ func (s *Session) retrieval(r completion.Request) (budget int, ok bool) {
 	budget, deny := s.cfg.SnippetTokens*3, s.deny
 	indexed := len(s.indexers) > 0 && s.cfg.Indexing
 	s.mu.Unlock()
-	secret := deny != nil && (deny.Match(r.File) || (r.Path != "" && deny.Match(r.Path)))
-	return budget, indexed && !secret
+	if !indexed || deny == nil {
+		return budget, indexed
+	}
+	// The same key as the engine's gate: the second sniff of this text is a comparison.
+	secret := deny.Match(r.File) || (r.Path != "" && deny.Match(r.Path)) || deny.Sniff(docKey(r.File, r.Path), r.Text) != ""
+	return budget, !secret
 }
 
 // Stats implements lsp.Service: the completions by source and outcome (read back from the
