@@ -8,23 +8,33 @@
 // opens a menu of the extension's commands.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
-import { findServer, Inspected, serverSettings, Stats, statusText } from "./logic";
+import { findServer, Inspected, openableUrl, readSetting, serverSettings, Stats, statusText } from "./logic";
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel | undefined; // one log for every (re)started client
 let status: vscode.StatusBarItem;
 let refresh: NodeJS.Timeout | undefined;
 
+// One mimi.* setting; a security-relevant one only from user settings (see readSetting).
+function read(key: string): ReturnType<typeof readSetting> {
+  const cfg = vscode.workspace.getConfiguration("mimi");
+  return readSetting(key, cfg.inspect(key), cfg.get(key));
+}
+
 // The mimi.* settings as VS Code reports them.
 function inspected(): Inspected[] {
-  const cfg = vscode.workspace.getConfiguration("mimi");
   const keys = Object.keys(vscode.extensions.getExtension("mimi-lsp.mimi-lsp")?.packageJSON?.contributes?.configuration?.properties ?? {});
-  return keys.map((full) => {
-    const key = full.replace(/^mimi\./, "");
-    const i = cfg.inspect(key);
-    const explicit = i?.globalValue !== undefined || i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
-    return { key, value: cfg.get(key), explicit, defaultValue: i?.defaultValue };
-  });
+  return keys.map((full) => read(full.replace(/^mimi\./, "")));
+}
+
+// warnIgnored logs the security-relevant settings a workspace or folder tried to set.
+function warnIgnored(): void {
+  const keys = Object.keys(vscode.extensions.getExtension("mimi-lsp.mimi-lsp")?.packageJSON?.contributes?.configuration?.properties ?? {});
+  for (const full of keys) {
+    if (read(full.replace(/^mimi\./, "")).ignored) {
+      output?.warn(`${full} in the workspace or folder settings is ignored: it is a user (or remote) setting only.`);
+    }
+  }
 }
 
 let sent = new Set<string>(); // settings the server was sent (an unset one goes back to its default)
@@ -61,11 +71,12 @@ async function poll(): Promise<void> {
 }
 
 async function startClient(context: vscode.ExtensionContext): Promise<void> {
-  const setting = vscode.workspace.getConfiguration("mimi").get<string>("serverPath", "mimi-lsp");
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "";
-  const command = findServer(setting, process.env.PATH ?? "", process.platform, undefined, folder);
+  warnIgnored();
+  const v = read("serverPath").value;
+  const setting = typeof v === "string" ? v : "mimi-lsp";
+  const { command, error } = findServer(setting, process.env.PATH ?? "", process.platform);
   if (!command) {
-    last = { problem: `mimi-lsp not found ("${setting}"): build it (make build) or install it (go install ./cmd/mimi-lsp), then put it on PATH or set mimi.serverPath.` };
+    last = { problem: error };
     render();
     void vscode.window.showErrorMessage(last.problem ?? "", "Open settings").then((pick) => {
       if (pick) {
@@ -162,7 +173,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await vscode.window.showTextDocument(doc);
     }),
     vscode.commands.registerCommand("mimi-lsp.openDashboard", async () => {
-      const url = vscode.workspace.getConfiguration("mimi").get<string>("grafanaUrl", "http://127.0.0.1:3001/d/mimi-lsp/mimi-lsp");
+      const v = read("grafanaUrl").value;
+      const url = typeof v === "string" ? v : "http://127.0.0.1:3001/d/mimi-lsp/mimi-lsp";
+      if (!openableUrl(url)) {
+        void vscode.window.showErrorMessage(`mimi.grafanaUrl "${url}" is not an http(s) URL.`);
+        return;
+      }
       await vscode.env.openExternal(vscode.Uri.parse(url));
     }),
     vscode.commands.registerCommand("mimi-lsp.restart", async () => {

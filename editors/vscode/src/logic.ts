@@ -10,7 +10,7 @@ export const clientOnly = new Set(["serverPath", "enable", "grafanaUrl"]);
 export interface Inspected {
   key: string; // without "mimi."
   value: unknown; // the effective value
-  explicit: boolean; // set by the user (globally, in the workspace or the folder)
+  explicit: boolean; // set by the user (globally, in the workspace or the folder; a machineOnly one globally)
   defaultValue: unknown;
 }
 
@@ -34,32 +34,109 @@ export function serverSettings(items: Inspected[], sentBefore: ReadonlySet<strin
   return { settings, sent };
 }
 
-// findServer resolves mimi.serverPath: "~/" is the home directory, a relative path is taken
-// from the workspace folder, a bare name is looked up on PATH. undefined when there is no such
-// file.
-export function findServer(setting: string, envPath = process.env.PATH ?? "", platform = process.platform, home = os.homedir(), base = ""): string | undefined {
-  const exts = platform === "win32" ? ["", ".exe", ".cmd"] : [""];
-  const isFile = (p: string) => {
+// Settings a repository must not choose: the binary that runs, where code and cache entries go
+// (Ollama host and models, since an Ollama cloud model runs off the machine; Redis and its key
+// space; the sidecar's address, token and targets directory; the dashboard URL) and which files
+// are kept from the model (secretFiles, whose "!" rules allow what the denylist denies;
+// indexIgnore, whose "!" rules re-include ignored files). package.json makes each one
+// "scope": "machine" and lists it in restrictedConfigurations, so VS Code already ignores a
+// workspace or folder value; readSetting ignores one too, in case VS Code ever reports it.
+export const machineOnly: ReadonlySet<string> = new Set([
+  "serverPath",
+  "grafanaUrl",
+  "ollamaHost",
+  "completionModel",
+  "actionModel",
+  "embedModel",
+  "redisURL",
+  "redisNamespace",
+  "cacheScope",
+  "cacheSecret",
+  "secretFiles",
+  "indexIgnore",
+  "metricsAddr",
+  "metricsTargetsDir",
+  "metricsToken",
+]);
+
+// The part of WorkspaceConfiguration.inspect's answer readSetting uses.
+export interface Inspection {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+  workspaceLanguageValue?: unknown;
+  workspaceFolderLanguageValue?: unknown;
+}
+
+// readSetting is one mimi.* setting from inspect() and get() (effective). A machineOnly setting
+// is the user's (global) value or the default, whatever the workspace or folder says; ignored
+// tells that a workspace or folder value was dropped. Any other setting is the effective value.
+export function readSetting(key: string, i: Inspection | undefined, effective: unknown): Inspected & { ignored: boolean } {
+  const fromWorkspace = i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined ||
+    i?.workspaceLanguageValue !== undefined || i?.workspaceFolderLanguageValue !== undefined;
+  if (machineOnly.has(key)) {
+    const explicit = i?.globalValue !== undefined;
+    return { key, value: explicit ? i?.globalValue : i?.defaultValue, explicit, defaultValue: i?.defaultValue, ignored: fromWorkspace };
+  }
+  const explicit = i?.globalValue !== undefined || i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
+  return { key, value: effective, explicit, defaultValue: i?.defaultValue, ignored: false };
+}
+
+// findServer resolves mimi.serverPath: an absolute path, "~/" for the home directory, or a bare
+// command name looked up on PATH (absolute PATH entries only). Any other path (relative, with a
+// slash) is an error: it is never resolved against the workspace folder, so that opening a
+// repository cannot run a binary from it. error says what to fix when there is no command.
+export function findServer(setting: string, envPath = process.env.PATH ?? "", platform: string = process.platform, home = os.homedir()): { command?: string; error?: string } {
+  const win = platform === "win32";
+  const p = win ? path.win32 : path.posix;
+  const exts = win ? ["", ".exe", ".cmd"] : [""];
+  const isFile = (f: string) => {
     try {
-      return fs.statSync(p).isFile();
+      return fs.statSync(f).isFile();
     } catch {
       return false;
     }
   };
-  if (setting.startsWith("~/")) {
-    setting = path.join(home, setting.slice(2));
+  const notFound = `mimi-lsp not found ("${setting}"): build it (make build) or install it (go install ./cmd/mimi-lsp), then put it on PATH or set mimi.serverPath in your user settings.`;
+  let file = setting.trim();
+  if (file === "") {
+    return { error: "mimi.serverPath is empty: set an absolute path, a path starting with ~/, or a command name on PATH (mimi-lsp)." };
   }
-  if (setting.includes("/") || setting.includes("\\")) {
-    const p = path.isAbsolute(setting) || base === "" ? setting : path.join(base, setting);
-    return exts.map((e) => p + e).find(isFile);
+  if (file.startsWith("~/") || (win && file.startsWith("~\\"))) {
+    if (home === "" || !p.isAbsolute(home)) {
+      return { error: `mimi.serverPath "${setting}" starts with ~/ but there is no home directory: set an absolute path.` };
+    }
+    file = p.join(home, file.slice(2));
   }
-  for (const dir of envPath.split(path.delimiter).filter((d) => d !== "")) {
-    const hit = exts.map((e) => path.join(dir, setting + e)).find(isFile);
+  if (p.isAbsolute(file)) {
+    const hit = exts.map((e) => file + e).find(isFile);
+    return hit ? { command: hit } : { error: notFound };
+  }
+  if (file.includes("/") || file.includes("\\") || (win && file.includes(":"))) {
+    return {
+      error: `mimi.serverPath "${setting}" is a relative path, which is not resolved against the workspace folder (a repository could otherwise make VS Code run its own binary): ` +
+        "set an absolute path, a path starting with ~/, or a command name on PATH, in your user settings.",
+    };
+  }
+  for (const dir of envPath.split(win ? ";" : ":").filter((d) => p.isAbsolute(d))) {
+    const hit = exts.map((e) => p.join(dir, file + e)).find(isFile);
     if (hit) {
-      return hit;
+      return { command: hit };
     }
   }
-  return undefined;
+  return { error: notFound };
+}
+
+// openableUrl reports whether mimi.grafanaUrl may be opened: http and https only (never
+// command:, file: or another app's scheme).
+export function openableUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
 }
 
 export interface Stats {
