@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"go.lsp.dev/protocol"
 
 	"github.com/mimi-lsp/mimi-lsp/actions"
+	"github.com/mimi-lsp/mimi-lsp/embed"
+	"github.com/mimi-lsp/mimi-lsp/internal/secretfiles"
 )
 
 // What a resolved code action becomes: a WorkspaceEdit (the document, the test file it writes),
@@ -28,6 +29,15 @@ type testFile struct {
 	version        *int32
 }
 
+// maxTestFile bounds the test file read into a prompt.
+const maxTestFile = 4 << 20
+
+// findTestFile finds doc's test file. On disk it is read through the workspace walk's rules
+// (embed.Walker.Open: no secret file, no link out of the workspace, no FIFO, nothing ignored),
+// and those rules apply to its path even when the editor has it open: a repository's
+// foo_test.go -> ~/.aws/credentials must not put the credentials into a prompt. A session
+// whose client may be another user (Options.Remote) reads no file at all: the test file must
+// be open in the editor, or not exist (the editor then refuses to create it over one).
 func (s *Server) findTestFile(doc *Document) (testFile, error) {
 	p := documentPath(doc.URI)
 	tp := ""
@@ -43,24 +53,36 @@ func (s *Server) findTestFile(doc *Document) (testFile, error) {
 		tf.uri = doc.URI[:i+1] + (&url.URL{Path: filepath.Base(tp)}).EscapedPath()
 	}
 	tf.rel = s.relPath(tf.uri)
-	if d, ok := s.docs.get(tf.uri); ok {
+	d, open := s.docs.get(tf.uri)
+	if s.opts.Remote {
+		if open {
+			v := d.Version
+			tf.text, tf.version = d.Text, &v
+		}
+		return tf, nil
+	}
+	f, err := s.openTestFile(filepath.FromSlash(tp))
+	if errors.Is(err, os.ErrNotExist) {
+		if open { // not saved yet
+			v := d.Version
+			tf.text, tf.version = d.Text, &v
+		}
+		return tf, nil
+	}
+	if err != nil {
+		return tf, fmt.Errorf("the test file %s is not one mimi-lsp may read (%v): a secret or ignored file, a link out of the workspace, or not a regular file", tf.rel, err)
+	}
+	defer f.Close()
+	if open {
 		v := d.Version
 		tf.text, tf.version = d.Text, &v
 		return tf, nil
 	}
-	f, err := os.OpenFile(filepath.FromSlash(tp), os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return tf, nil
-	}
-	if err != nil {
-		return tf, fmt.Errorf("cannot read the test file %s: %w", tf.rel, err)
-	}
-	defer f.Close()
 	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() > 4<<20 {
+	if err != nil || st.Size() > maxTestFile {
 		return tf, fmt.Errorf("the test file %s is not a regular file under 4 MiB", tf.rel)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	b, err := io.ReadAll(io.LimitReader(f, maxTestFile))
 	if err != nil {
 		return tf, fmt.Errorf("cannot read the test file %s: %w", tf.rel, err)
 	}
@@ -69,6 +91,48 @@ func (s *Server) findTestFile(doc *Document) (testFile, error) {
 	}
 	tf.text = string(b)
 	return tf, nil
+}
+
+// openTestFile opens the file at path through the walk's rules of the workspace folder that
+// holds it (the file's own directory when none does); os.ErrNotExist when there is nothing
+// there.
+func (s *Server) openTestFile(path string) (*os.File, error) {
+	if _, err := os.Lstat(path); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	roots, cfg := append([]string(nil), s.roots...), s.cfg
+	s.mu.Unlock()
+	root := filepath.Dir(path)
+	for _, r := range roots {
+		if rel, err := filepath.Rel(r, path); err == nil && filepath.IsLocal(rel) && len(r) < len(root) {
+			root = r // the outermost folder: its ignore files count too
+		}
+	}
+	deny, err := secretfiles.New(secretfiles.Split(cfg.SecretFiles))
+	if err != nil {
+		return nil, err
+	}
+	w, err := embed.NewWalker(root, embed.WalkOptions{Ignore: splitPatterns(cfg.IndexIgnore), Secrets: deny})
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return nil, err
+	}
+	return w.Open(filepath.ToSlash(rel))
+}
+
+// splitPatterns is a comma-separated pattern list as the index reads it.
+func splitPatterns(list string) []string {
+	var out []string
+	for p := range strings.SplitSeq(list, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // workspaceEdit turns a result into an LSP WorkspaceEdit: versioned document changes when the
@@ -105,7 +169,10 @@ func (s *Server) workspaceEdit(doc *Document, tf testFile, res actions.Result) (
 		if !caps.createFiles || !caps.documentChanges {
 			return nil, fmt.Errorf("the editor cannot create files through LSP: create %s and run the action again", tf.rel)
 		}
-		changes = append(changes, map[string]any{"kind": "create", "uri": tf.uri, "options": map[string]bool{"ignoreIfExists": true}},
+		// A file that exists after all (created since, or unseen: a Remote session reads no
+		// disk) makes the editor refuse the edit, rather than the new tests landing in front of
+		// its text.
+		changes = append(changes, map[string]any{"kind": "create", "uri": tf.uri, "options": map[string]bool{"overwrite": false, "ignoreIfExists": false}},
 			docEdit{versioned{tf.uri, nil}, []protocol.TextEdit{{NewText: res.TestNew}}})
 	case len(res.TestEdits) > 0:
 		if open, ok := s.docs.get(tf.uri); ok && (tf.version == nil || open.Version != *tf.version) {

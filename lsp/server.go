@@ -51,6 +51,10 @@ type Options struct {
 	// LockEndpoints refuses client settings that would point the server at another host
 	// (ollamaHost, redisURL): set when serving an unauthenticated TCP socket.
 	LockEndpoints bool
+	// Remote: the client may be another user than the one this process runs as (a TCP
+	// session): the server reads no workspace file for it — no index, no test file from disk;
+	// what it sees is what the client sends.
+	Remote bool
 }
 
 // Server is one LSP session.

@@ -60,7 +60,7 @@ const (
 // model. Never over an unauthenticated TCP socket: any local user could index and read back
 // another user's files through mimi.search.
 func (s *Server) indexRoots(ctx context.Context) ([]string, bool) {
-	if _, ok := s.svc.(Indexer); !ok || s.opts.LockEndpoints {
+	if _, ok := s.svc.(Indexer); !ok || s.opts.LockEndpoints || s.opts.Remote {
 		return nil, false
 	}
 	s.mu.Lock()

@@ -42,6 +42,7 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 	}
 	opts := w.ServerOptions(cfg, versionString())
 	opts.LockEndpoints = !allowRemote
+	opts.Remote = true // any local user (or, with allowRemote, host) may connect: read no files for them
 	log.Info("serving LSP over TCP", "addr", l.Addr().String())
 	go func() { <-ctx.Done(); l.Close() }()
 	// Sessions end (and release their clients) before the deferred w.Close closes what is
