@@ -42,6 +42,14 @@ func TestSourcesFillTheSameFields(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Error(err)
 	}
+	// Nested under "mimi" beside other servers' sections: only mimi's is read, the others are
+	// not unknown keys.
+	if unknown, err := c.ApplyJSON([]byte(`{"gopls":{"staticcheck":true},"mimi":{"maxLines":4}}`)); err != nil || c.MaxLines != 4 || len(unknown) != 0 {
+		t.Fatalf("mimi beside gopls: %v, maxLines %d, unknown %v", err, c.MaxLines, unknown)
+	}
+	if unknown, _ := c.ApplyJSON([]byte(`{"mimi":{"maxLinez":4}}`)); len(unknown) != 1 || unknown[0] != "maxLinez" {
+		t.Fatalf("unknown key under mimi: %v", unknown)
+	}
 	// Nested under "mimi" (editor settings sections) works too.
 	if _, err := c.ApplyJSON([]byte(`{"mimi":{"maxLines":3}}`)); err != nil || c.MaxLines != 3 {
 		t.Errorf("nested settings: %v %d", err, c.MaxLines)

@@ -118,7 +118,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // ApplyJSON merges a JSON object of settings (initializationOptions or
 // workspace/didChangeConfiguration) into c. Unknown keys are returned, not fatal; a value of
 // the wrong type is an error naming the key. Values may be JSON strings, numbers or booleans.
-// An object nested under "mimi" is accepted too (the shape editors use for settings sections).
+// An object nested under "mimi" is accepted too (the shape editors use for settings sections):
+// then only that object is read, and its siblings are other servers' sections, not unknown keys.
 func (c *Config) ApplyJSON(raw json.RawMessage) (unknown []string, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -128,7 +129,7 @@ func (c *Config) ApplyJSON(raw json.RawMessage) (unknown []string, err error) {
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return nil, fmt.Errorf("settings must be a JSON object: %w", err)
 	}
-	if inner, ok := obj["mimi"]; ok && len(obj) == 1 {
+	if inner, ok := obj["mimi"]; ok && bytes.HasPrefix(bytes.TrimSpace(inner), []byte("{")) {
 		return c.ApplyJSON(inner)
 	}
 	byName := map[string]Field{}

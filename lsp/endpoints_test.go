@@ -39,7 +39,8 @@ func TestLockedEndpointsIgnoreClientHosts(t *testing.T) {
 	}
 	for range 3 { // clients that resend every setting on each change get one message
 		_ = c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{
-			"ollamaHost": "http://attacker.example:11434", "redisURL": "redis://attacker.example:6379", "cacheSecret": "x"}})
+			"ollamaHost": "http://attacker.example:11434", "redisURL": "redis://attacker.example:6379", "cacheSecret": "x",
+			"completionModel": "llama3:70b", "numCtx": 131072, "keepAlive": "0s"}})
 	}
 	uri := "file:///work/add.go"
 	_ = c.DidOpen(uri, "go", goDoc)
@@ -60,7 +61,11 @@ func TestLockedEndpointsIgnoreClientHosts(t *testing.T) {
 	if strings.Contains(msgs[0], "ollamaHost") || !strings.Contains(msgs[0], "numParallel") {
 		t.Fatalf("initialize refusal = %s; want numParallel refused and the same host accepted", msgs[0])
 	}
-	for _, k := range []string{"ollamaHost", "redisURL", "cacheSecret", "--allow-remote"} {
+	reqs := f.Requests()
+	if len(reqs) != 1 || reqs[0].Model != cfg.CompletionModel || reqs[0].Options["num_ctx"] != float64(cfg.NumCtx) {
+		t.Fatalf("the model call was shaped by the client: %+v", reqs)
+	}
+	for _, k := range []string{"ollamaHost", "redisURL", "cacheSecret", "completionModel", "numCtx", "keepAlive", "--allow-remote"} {
 		if !strings.Contains(msgs[1], k) {
 			t.Fatalf("refusal does not name %s: %s", k, msgs[1])
 		}

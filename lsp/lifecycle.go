@@ -216,7 +216,9 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 		return
 	}
 	if len(unknown) > 0 {
-		s.log.Info("unknown settings ignored", "keys", unknown)
+		// Once per set of keys: clients that resend every setting on each change get one message.
+		s.showOnce(ctx, "unknown-settings:"+strings.Join(unknown, ","), protocol.MessageTypeWarning,
+			"mimi-lsp: unknown settings ignored: "+strings.Join(unknown, ", "))
 	}
 	if err := s.setConfig(cfg); err != nil {
 		s.show(ctx, protocol.MessageTypeError, "mimi-lsp: "+err.Error())
@@ -224,10 +226,13 @@ func (s *Server) didChangeConfiguration(ctx context.Context, raw json.RawMessage
 }
 
 // lockedKeys are the settings a client of an unauthenticated TCP socket may not change: where
-// the server sends code (Ollama, Redis), what it shares them under, and the process-wide
-// resources every session uses (each Redis setting makes a new client).
+// the server sends code (Ollama, Redis), what it shares them under, the process-wide
+// resources every session uses (each Redis setting makes a new client), and what shapes the
+// owner's Ollama: a model name, a context size or a keep-alive of its own would make Ollama
+// load (or unload) models under the owner's completions.
 var lockedKeys = []string{"ollamaHost", "connectTimeout", "redisURL", "redisNamespace", "redisTimeout",
-	"redisConnectTimeout", "cacheSecret", "numParallel", "metricsAddr", "metricsToken", "metricsTargetsDir"}
+	"redisConnectTimeout", "cacheSecret", "numParallel", "metricsAddr", "metricsToken", "metricsTargetsDir",
+	"completionModel", "actionModel", "embedModel", "numCtx", "actionNumCtx", "keepAlive"}
 
 // lockEndpoints undoes client changes to lockedKeys when the session comes over an
 // unauthenticated socket (Options.LockEndpoints), and says so once.

@@ -161,3 +161,30 @@ func TestConfigurationChangeKeepsEngineState(t *testing.T) {
 		t.Fatalf("stats after a settings change = %+v, want both requests counted", st.Completion)
 	}
 }
+
+// TestUnknownSettingsShownOnce: a misspelt setting in didChangeConfiguration is shown to the
+// user (once, however often the client resends it); sections of other servers beside "mimi"
+// are not reported; the known settings beside it apply.
+func TestUnknownSettingsShownOnce(t *testing.T) {
+	f := newFake(t, "ok")
+	s := start(t, f.URL, nil)
+	s.init(t)
+	for range 3 {
+		_ = s.c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{
+			"gopls": map[string]any{"staticcheck": true},
+			"mimi":  map[string]any{"completionModell": "x", "completionModel": "deepseek-coder:1.3b"}}})
+	}
+	uri := "file:///work/a.go"
+	_ = s.c.DidOpen(uri, "go", "x := ")
+	s.complete(t, uri, 0, 5) // after every notification above (one read loop)
+	if r := f.Requests()[0]; r.Model != "deepseek-coder:1.3b" {
+		t.Fatalf("model %q: the known setting beside the unknown one was not applied", r.Model)
+	}
+	var shown []string
+	for _, n := range s.c.Notifications("window/showMessage") {
+		shown = append(shown, string(n.Params))
+	}
+	if len(shown) != 1 || !strings.Contains(shown[0], "completionModell") || strings.Contains(shown[0], "gopls") {
+		t.Fatalf("messages %v; want one naming completionModell and not gopls", shown)
+	}
+}

@@ -52,6 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg.RegisterFlags(fs)
 	listen := fs.String("listen", "", "serve LSP over TCP on this address instead of stdio (serve only; loopback addresses only unless --allow-remote)")
 	allowRemote := fs.Bool("allow-remote", false, "with --listen: accept a non-loopback address and let clients set ollamaHost/redisURL (no authentication: only on a trusted network)")
+	maxSessions := fs.Int("max-sessions", 8, "with --listen: how many LSP sessions at once (more connections are closed)")
 	fs.Bool("stdio", true, "serve on stdio (the default; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,7 +71,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	switch cmd {
 	case "serve":
-		return serve(ctx, cfg, *listen, *allowRemote, stdin, stdout, log)
+		if *maxSessions < 1 {
+			fmt.Fprintf(stderr, "mimi-lsp: --max-sessions must be at least 1, not %d\n", *maxSessions)
+			return 2
+		}
+		return serve(ctx, cfg, *listen, *allowRemote, *maxSessions, stdin, stdout, log)
 	case "complete":
 		return complete(ctx, cfg, fs.Args(), stdout, stderr, log)
 	case "doctor":

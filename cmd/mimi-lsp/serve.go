@@ -20,7 +20,7 @@ import (
 // binds loopback addresses only unless allowRemote (--allow-remote) says otherwise, and its
 // clients may not point the server at another Ollama or Redis (initializationOptions /
 // didChangeConfiguration) unless allowRemote is set.
-func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bool, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
+func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bool, maxSessions int, stdin io.Reader, stdout io.Writer, log *slog.Logger) int {
 	w := wiring.New(cfg, log)
 	defer w.Close(time.Second)
 	side := newSidecar(w, cfg, log)
@@ -43,12 +43,35 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 	opts := w.ServerOptions(cfg, versionString())
 	opts.LockEndpoints = !allowRemote
 	opts.Remote = true // any local user (or, with allowRemote, host) may connect: read no files for them
-	log.Info("serving LSP over TCP", "addr", l.Addr().String())
+	log.Info("serving LSP over TCP", "addr", l.Addr().String(), "max_sessions", maxSessions)
 	go func() { <-ctx.Done(); l.Close() }()
 	// Sessions end (and release their clients) before the deferred w.Close closes what is
 	// shared: a session still answering must not find its Redis client closed under it.
+	return acceptSessions(ctx, l, maxSessions, log, func(c net.Conn) {
+		in, err := refuseHTTP(c)
+		if err != nil {
+			log.Warn("connection refused", "remote", c.RemoteAddr().String(), "err", err)
+			return
+		}
+		s, err := lsp.New(opts)
+		if err != nil {
+			log.Error("session failed to start", "err", err)
+			return
+		}
+		code := s.Serve(ctx, in, c)
+		log.Info("session ended", "remote", c.RemoteAddr().String(), "code", code)
+	})
+}
+
+// acceptSessions serves each connection of l on its own goroutine, at most max at once: any
+// local user can connect, and each session holds documents, an engine and model calls. A
+// connection over the cap is closed at once (logged the first time after the cap was last
+// free, not once per attempt). It returns when l fails (0 when ctx ended) after every session.
+func acceptSessions(ctx context.Context, l net.Listener, max int, log *slog.Logger, serve func(net.Conn)) int {
 	var sessions sync.WaitGroup
 	defer sessions.Wait()
+	slots := make(chan struct{}, max)
+	refusing := false
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -58,23 +81,22 @@ func serve(ctx context.Context, cfg config.Config, listen string, allowRemote bo
 			log.Error("accept failed", "err", err)
 			return 1
 		}
-		sessions.Add(1)
-		go func() {
-			defer sessions.Done()
+		select {
+		case slots <- struct{}{}:
+			refusing = false
+		default:
+			if !refusing {
+				log.Warn("connection refused: the session limit is reached (--max-sessions)", "remote", c.RemoteAddr().String(), "max", max)
+			}
+			refusing = true
+			c.Close()
+			continue
+		}
+		sessions.Go(func() {
+			defer func() { <-slots }()
 			defer c.Close()
-			in, err := refuseHTTP(c)
-			if err != nil {
-				log.Warn("connection refused", "remote", c.RemoteAddr().String(), "err", err)
-				return
-			}
-			s, err := lsp.New(opts)
-			if err != nil {
-				log.Error("session failed to start", "err", err)
-				return
-			}
-			code := s.Serve(ctx, in, c)
-			log.Info("session ended", "remote", c.RemoteAddr().String(), "code", code)
-		}()
+			serve(c)
+		})
 	}
 }
 
