@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -225,6 +226,27 @@ func TestTargets(t *testing.T) {
 	remove()
 	if ts := Targets(dir); len(ts) != 0 {
 		t.Fatalf("after remove: %+v", ts)
+	}
+}
+
+// TestHostGuardOnEveryBind: bound to a docker bridge or all interfaces, the sidecar still
+// refuses a foreign name in Host (DNS rebinding from any web page), and answers an IP
+// literal, localhost, host.docker.internal and the configured name.
+func TestHostGuardOnEveryBind(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	for _, addr := range []string{"172.17.0.1:9464", "0.0.0.0:9464", "metrics.lan:9464"} {
+		h := hostGuard(ok, addr)
+		for host, want := range map[string]int{"evil.example": 403, "evil.example:9464": 403, "rebind.127.0.0.1.nip.io": 403,
+			"172.17.0.1:9464": 200, "[::1]:9464": 200, "10.0.0.7": 200, "localhost:9464": 200, "host.docker.internal": 200,
+			"metrics.lan": map[bool]int{true: 200, false: 403}[addr == "metrics.lan:9464"]} {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Host = host
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != want {
+				t.Errorf("bound to %s, Host %q: %d, want %d", addr, host, rec.Code, want)
+			}
+		}
 	}
 }
 

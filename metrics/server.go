@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,10 +77,7 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 	}
 	mux := http.NewServeMux()
 	h := &handlers{cfg: cfg, m: m}
-	var handler http.Handler = mux
-	if ta, ok := l.Addr().(*net.TCPAddr); ok && ta.IP.IsLoopback() {
-		handler = loopbackHost(mux)
-	}
+	handler := hostGuard(mux, cfg.Addr)
 	mux.Handle("/metrics", only(http.MethodGet, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	mux.Handle("/healthz", only(http.MethodGet, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -102,18 +101,29 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 	return s, nil
 }
 
-// loopbackHost refuses requests whose Host is not a loopback name: a web page that rebinds its
-// own domain to 127.0.0.1 (DNS rebinding) cannot read the sidecar. host.docker.internal is the
-// name a Prometheus in a container scrapes this machine by.
-func loopbackHost(next http.Handler) http.Handler {
+// hostGuard refuses requests whose Host names this server by a name it does not have, on
+// every bind (loopback, a docker bridge, all interfaces): a web page that rebinds its own
+// domain to this machine's address (DNS rebinding) sends its own domain as Host. Accepted: an
+// IP literal (a page at http://IP is no rebinding), "localhost", host.docker.internal (the name
+// a Prometheus in a container scrapes this machine by), the name in the configured address,
+// and this machine's own host name.
+func hostGuard(next http.Handler, addr string) http.Handler {
+	names := map[string]bool{"localhost": true, "host.docker.internal": true}
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		names[strings.ToLower(h)] = true
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		h = strings.ToLower(h)
+		names[h], names[h+".local"] = true, true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		host = strings.Trim(strings.ToLower(host), "[]")
-		if ip := net.ParseIP(host); !(ip != nil && ip.IsLoopback() || host == "localhost" || host == "host.docker.internal") {
-			jsonError(w, http.StatusForbidden, "unexpected Host for a loopback server")
+		host = strings.TrimSuffix(strings.Trim(strings.ToLower(host), "[]"), ".")
+		if host != "" && net.ParseIP(host) == nil && !names[host] {
+			jsonError(w, http.StatusForbidden, "unexpected Host "+strconv.Quote(host)+": this server answers to its IP address, localhost or its own host name")
 			return
 		}
 		next.ServeHTTP(w, r)
