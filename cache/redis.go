@@ -307,12 +307,22 @@ func (r *Redis) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, e
 		return nil, false, nil
 	}
 	v, err := decodeValue(raw, rkey, r.secret, ValueLimit(kind))
+	if err == nil && kind != KindEmbedding {
+		err = checkSharedText(v)
+	}
 	if err != nil {
 		r.reject(kind, rkey, err)
 		return nil, false, nil
 	}
 	r.count(kind, true, nil)
 	return v, true, nil
+}
+
+// Origin names what this tier's values come from (server, database, namespace, signing secret):
+// Tiered keeps values it promoted from here apart from those of another origin in the shared
+// memory tier. It holds no secret in clear.
+func (r *Redis) Origin() string {
+	return Key("origin", r.where+"|"+r.prefix+"|"+string(r.secret))
 }
 
 // Set writes one value with its kind's TTL (replacing whatever the key held, so a rejected

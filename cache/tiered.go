@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,10 +18,16 @@ type Remote interface {
 // Tiered puts the memory LRU (L1) in front of a shared tier (L2): reads try L1 then L2 and
 // promote L2 hits into L1; writes go to L1 at once and to L2 in the background (a keystroke
 // never waits on a Redis write).
+//
+// The memory tier may be shared by several Tiered (one process, sessions with different Redis
+// servers, namespaces or signing secrets, or none): a value promoted from L2 is kept under its
+// origin (sharedKey), so only a Tiered with the same L2 serves it. Values written by Set (this
+// process's own answers) are served by all.
 type Tiered struct {
-	l1  *Memory
-	l2  Remote // nil: memory only
-	log *slog.Logger
+	l1     *Memory
+	l2     Remote // nil: memory only
+	origin string // l2's identity: "\x00<origin>\x00" prefixes promoted values' L1 keys
+	log    *slog.Logger
 
 	writes  chan struct{} // bounds background L2 writes
 	wg      sync.WaitGroup
@@ -37,9 +44,20 @@ func NewTiered(l1 *Memory, l2 Remote, log *slog.Logger) *Tiered {
 	}
 	// Background writes may wait for the shared tier's start-up warm-up (Redis.Set): a
 	// budget of seconds costs no keystroke, and each Redis operation keeps its own timeout.
-	return &Tiered{l1: l1, l2: l2, log: log, writes: make(chan struct{}, 64), wtimout: 2 * time.Second,
+	t := &Tiered{l1: l1, l2: l2, log: log, writes: make(chan struct{}, 64), wtimout: 2 * time.Second,
 		kinds: map[Kind]KindStats{}}
+	if l2 != nil {
+		origin := fmt.Sprintf("%p", l2) // an L2 that cannot name itself shares with nobody
+		if o, ok := l2.(interface{ Origin() string }); ok {
+			origin = o.Origin()
+		}
+		t.origin = "\x00" + origin + "\x00"
+	}
+	return t
 }
+
+// sharedKey is the L1 key of a value promoted from L2.
+func (t *Tiered) sharedKey(key string) string { return t.origin + key }
 
 // Tier names a cache tier.
 const (
@@ -54,12 +72,16 @@ func (t *Tiered) GetTier(ctx context.Context, kind Kind, key string) ([]byte, st
 		return v, TierMemory, nil
 	}
 	if t.l2 != nil {
+		if v, ok, _ := t.l1.Get(ctx, kind, t.sharedKey(key)); ok {
+			t.count(kind, TierMemory)
+			return v, TierMemory, nil
+		}
 		v, ok, err := t.l2.Get(ctx, kind, key)
 		if err != nil {
 			t.log.Debug("redis get failed; treating as a miss", "err", err)
 		}
 		if ok {
-			_ = t.l1.Set(ctx, kind, key, v)
+			_ = t.l1.Set(ctx, kind, t.sharedKey(key), v)
 			t.count(kind, TierRedis)
 			return v, TierRedis, nil
 		}
@@ -72,14 +94,19 @@ func (t *Tiered) GetTier(ctx context.Context, kind Kind, key string) ([]byte, st
 // counted (the caller goes on to GetTier, which counts it).
 func (t *Tiered) GetLocal(kind Kind, key string) ([]byte, bool) {
 	v, ok := t.l1.Peek(kind, key)
+	if !ok && t.l2 != nil {
+		v, ok = t.l1.Peek(kind, t.sharedKey(key))
+	}
 	if ok {
 		t.count(kind, TierMemory)
 	}
 	return v, ok
 }
 
-// HasLocal reports whether the memory tier holds key (nothing counted).
-func (t *Tiered) HasLocal(kind Kind, key string) bool { return t.l1.Has(kind, key) }
+// HasLocal reports whether the memory tier holds key for this Tiered (nothing counted).
+func (t *Tiered) HasLocal(kind Kind, key string) bool {
+	return t.l1.Has(kind, key) || t.l2 != nil && t.l1.Has(kind, t.sharedKey(key))
+}
 
 // Get implements Cache.
 func (t *Tiered) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
