@@ -280,18 +280,6 @@ func documentPath(u string) string {
 	return parsed.Path
 }
 
-// uriPath returns the filesystem path of a file: URI ("" otherwise).
-func uriPath(u string) string {
-	if !strings.HasPrefix(u, "file:") {
-		return ""
-	}
-	parsed, err := url.Parse(u)
-	if err != nil {
-		return ""
-	}
-	return filepath.FromSlash(parsed.Path)
-}
-
 // relPath is the document's path relative to the workspace root (for prompts).
 func (s *Server) relPath(uri string) string {
 	p := uriPath(uri)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -308,7 +307,3 @@ func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonr
 	}
 }
 
-// fileURI is the file: URI of an absolute path.
-func fileURI(path string) string {
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
-}

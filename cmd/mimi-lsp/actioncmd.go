@@ -40,7 +40,7 @@ func actionCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 		fmt.Fprintf(stderr, "mimi-lsp action: %v\n", err)
 		return 1
 	}
-	doc := lsp.NewDocument("file://"+file, languageOf(file), 1, string(data))
+	doc := lsp.NewDocument(fileURIOf(file), languageOf(file), 1, string(data))
 	var offs [2]int
 	for i, p := range [2][2]int{start, end} {
 		if p[0] > doc.LineCount() {

@@ -36,7 +36,7 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 		fmt.Fprintf(stderr, "mimi-lsp complete: %v\n", err)
 		return 1
 	}
-	doc := lsp.NewDocument("file://"+file, languageOf(file), 1, string(data))
+	doc := lsp.NewDocument(fileURIOf(file), languageOf(file), 1, string(data))
 	if line > doc.LineCount() {
 		fmt.Fprintf(stderr, "mimi-lsp complete: line %d is past the end of %s (%d lines)\n", line, file, doc.LineCount())
 		return 2
@@ -139,4 +139,12 @@ func printFailure(stderr io.Writer, cmd string, err error, cfg config.Config) {
 	if me.Kind == model.KindUnreachable {
 		fmt.Fprint(stderr, startOllamaHelp(cfg))
 	}
+}
+
+// fileURIOf is the file: URI of file (made absolute: the URI names the file, not the cwd).
+func fileURIOf(file string) string {
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
+	}
+	return lsp.FileURI(file)
 }
