@@ -68,7 +68,7 @@ func TestCarryServesWhatFollowsTheSuggestion(t *testing.T) {
 		t.Fatalf("%d chunks streamed, want 24 (the continuation stops at its own 12 lines)", n)
 	}
 	_, c := e.backend()
-	if !c.HasLocal(cache.KindCompletion, e.key(t, next)) {
+	if _, ok := c.GetLocal(cache.KindCompletion, e.key(t, next)); !ok {
 		t.Fatal("the continuation is not cached where it stands")
 	}
 	// Typing into the continuation is served from it too.
@@ -177,7 +177,7 @@ func TestCarryYieldsToAWantedCall(t *testing.T) {
 		t.Fatalf("order %s, want A cancelled, B", got)
 	}
 	_, c := e.backend()
-	if c.HasLocal(cache.KindCompletion, e.key(t, next)) {
+	if _, ok := c.GetLocal(cache.KindCompletion, e.key(t, next)); ok {
 		t.Fatal("a continuation cut short was cached")
 	}
 }
@@ -305,34 +305,5 @@ func TestJoinerAfterTheHandOverLeavesTheCarryIdle(t *testing.T) {
 	e.running.Wait()
 	if got := strings.Join(b.order, ", "); got != "A cancelled, B" {
 		t.Fatalf("order %s, want A cancelled, B", got)
-	}
-}
-
-// TestPrefetchSkipsAPlaceBeingCarried: with prefetchNext on, the same request again (a memory
-// hit, which prefetches what follows) does not start a second call for the place the
-// continuation streams for.
-func TestPrefetchSkipsAPlaceBeingCarried(t *testing.T) {
-	b := &carryBackend{more: make(chan struct{}), waiting: make(chan struct{}, 1)}
-	e := newTestEngine(model.NewScheduler(b, 1, nil))
-	cfg := e.Config()
-	cfg.PrefetchNext = true
-	e.SetConfig(cfg)
-	ctx := context.Background()
-	res, err := e.Complete(ctx, carryReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	recv(t, b.waiting)
-	if r, err := e.Complete(ctx, carryReq()); err != nil || r.Source != SourceMemory {
-		t.Fatalf("again: %+v %v", r, err)
-	}
-	waitUntil(t, func() bool { return !e.ahead.Load() }) // the prefetch decided
-	close(b.more)
-	e.running.Wait()
-	if got := strings.Join(b.order, ", "); got != "A done" {
-		t.Fatalf("calls %s, want the one carried call", got)
-	}
-	if r, err := e.Complete(ctx, taken(carryReq(), res.Text)); err != nil || r.Source != SourceTypeahead {
-		t.Fatalf("after taking it: %+v %v", r, err)
 	}
 }

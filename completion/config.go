@@ -20,6 +20,5 @@ func ConfigFrom(cfg config.Config) Config {
 		MaxLines:     cfg.MaxLines,
 		Debounce:     cfg.Debounce,
 		Adaptive:     cfg.DebounceAdaptive,
-		PrefetchNext: cfg.PrefetchNext,
 	}
 }

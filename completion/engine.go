@@ -36,8 +36,6 @@ type Config struct {
 	// stretches it while the user types fast.
 	Debounce time.Duration
 	Adaptive bool
-	// PrefetchNext asks for what follows a suggestion while the user takes it (prefetch.go).
-	PrefetchNext bool
 }
 
 // Request is one completion at a cursor.
@@ -77,8 +75,6 @@ type Cache interface {
 	GetTier(ctx context.Context, kind cache.Kind, key string) ([]byte, string, error)
 	// GetLocal answers from memory only, at once; a miss is not counted (Ready).
 	GetLocal(kind cache.Kind, key string) ([]byte, bool)
-	// HasLocal reports whether memory holds key, counting nothing (prefetch.go).
-	HasLocal(kind cache.Kind, key string) bool
 	Set(ctx context.Context, kind cache.Kind, key string, val []byte) error
 }
 
@@ -114,7 +110,6 @@ type Engine struct {
 	now    func() time.Time // the clock stages are timed with
 	memo   prepMemo         // the last prompt prepared (prepare_memo.go)
 	cfgGen atomic.Uint64    // bumped by SetConfig
-	ahead  atomic.Bool      // a prefetch of the next suggestion runs (prefetch.go)
 
 	fmu     sync.Mutex
 	flights map[string]*flight // the one in-flight registry: cache key → model call, while it runs
@@ -331,7 +326,7 @@ func (e *Engine) begin(r Request) (Request, *Prepared, Result, stages, time.Time
 }
 
 // cacheHit finishes a request the cache answered with v: the answer, typing-ahead state for
-// it, the stages, and the prefetch of what follows.
+// it and the stages.
 func (e *Engine) cacheHit(r Request, p *Prepared, res Result, v []byte, source Source, st *stages, since time.Time) Result {
 	// A shared Redis is untrusted, and its values are copied into the memory tier: whatever is
 	// stored, the answer obeys the shape rules this request applies to a model answer (our own
@@ -340,7 +335,6 @@ func (e *Engine) cacheHit(r Request, p *Prepared, res Result, v []byte, source S
 	res.Ref.id = e.ta.addDone(p.ctxKey, p.offset, p.pp.Prefix, res.Text)
 	st.postprocess = e.now().Sub(since)
 	e.report(st)
-	e.prefetchNext(r, res.Text)
 	return res
 }
 

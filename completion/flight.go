@@ -41,7 +41,7 @@ type flight struct {
 	sugg uint64        // the answer's typing-ahead entry (Ref.ID)
 
 	mu    sync.Mutex
-	held  bool // its starter holds a reference but waits for nothing (a prefetch, a carry): idle unless a request waits
+	held  bool // its starter holds a reference but waits for nothing (a carry): idle unless a request waits
 	gave  bool // its model call streams on for a carry (carry.go): this flight no longer marks it idle or wanted
 	refs  int  // references: requests waiting for the answer, and the holder's
 	ended bool // no one may join any more (finished, or abandoned)
@@ -84,7 +84,7 @@ func (f *flight) acquire() bool {
 	return true
 }
 
-// holdIdle keeps the flight of a prefetch or a carry alive (its starter's reference is held)
+// holdIdle keeps the flight of a carry alive (its starter's reference is held)
 // but idle: the scheduler cancels it as soon as a wanted call waits, except while a request
 // waits for it.
 func (f *flight) holdIdle() {
@@ -170,13 +170,8 @@ func (e *Engine) run(f *flight, p *Prepared, r Request) {
 	e.generate(f, p, r)
 }
 
-// deliver takes f out of the registry and wakes its waiters with the outcome. An answer that
-// came asks for what follows it (prefetch.go) when prefetch is set: whoever takes it, the
-// request that started the call or typing-ahead after it was superseded.
-func (e *Engine) deliver(f *flight, r Request, text string, err error, prefetch bool) {
-	if err == nil && prefetch {
-		e.prefetchNext(r, text) // skipped while a prefetch runs: this one, when it is one
-	}
+// deliver takes f out of the registry and wakes its waiters with the outcome.
+func (e *Engine) deliver(f *flight, text string, err error) {
 	e.fmu.Lock()
 	if e.flights[f.key] == f {
 		delete(e.flights, f.key)

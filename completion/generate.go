@@ -48,7 +48,7 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 				cr = nil
 			}
 		}
-		e.answer(f, p, r, c, entry, text, pp, false, cr == nil)
+		e.answer(f, p, r, c, entry, text, pp, false)
 		answered = true
 		e.log.Debug("completion answered at maxLines", "model", p.req.Model, "len", len(text), "carry", cr != nil)
 		return cr != nil
@@ -62,7 +62,7 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 	}
 	if err != nil {
 		entry.finish("", false)
-		e.deliver(f, r, "", err, false)
+		e.deliver(f, "", err)
 		return
 	}
 	raw := g.Text
@@ -71,7 +71,7 @@ func (e *Engine) generate(f *flight, p *Prepared, r Request) {
 		raw = trimCut(raw)
 	}
 	text, pp := e.postprocess(raw, p)
-	e.answer(f, p, r, c, entry, text, pp, cut, true)
+	e.answer(f, p, r, c, entry, text, pp, cut)
 	e.log.Debug("completion generated", "model", p.req.Model, "ms", g.Duration.Milliseconds(), "tokens", g.EvalCount,
 		"done", g.DoneReason, "raw_len", len(g.Text), "len", len(text))
 }
@@ -84,9 +84,8 @@ func (e *Engine) postprocess(raw string, p *Prepared) (string, time.Duration) {
 }
 
 // answer makes text (post-processed in pp) the flight's answer and its typing-ahead entry's,
-// caches it unless num_predict cut it, and wakes the flight's waiters. prefetch: ask for what
-// follows (prefetch.go) when that is on.
-func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEntry, text string, pp time.Duration, cut, prefetch bool) {
+// caches it unless num_predict cut it, and wakes the flight's waiters.
+func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEntry, text string, pp time.Duration, cut bool) {
 	f.pp = pp // read by the waiters after f.done closes
 	entry.finish(text, text != "")
 	// An answer num_predict cut off is shown (trimmed to what is whole) but not cached: the
@@ -97,5 +96,5 @@ func (e *Engine) answer(f *flight, p *Prepared, r Request, c Cache, entry *taEnt
 			e.log.Debug("cache set failed", "err", err)
 		}
 	}
-	e.deliver(f, r, text, nil, prefetch)
+	e.deliver(f, text, nil)
 }

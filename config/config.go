@@ -62,7 +62,6 @@ type Config struct {
 	CompletionItems     string        `json:"completionItems" env:"MIMI_COMPLETION_ITEMS" flag:"completion-items" help:"AI suggestions as textDocument/completion items: auto (only when the editor has no inline completion, e.g. Helix, Neovim < 0.12), on, or off"`
 	CompletionRank      string        `json:"completionRank" env:"MIMI_COMPLETION_RANK" flag:"completion-rank" help:"where the AI completion item sorts among the language server's: top or after (never preselected)"`
 	Debounce            time.Duration `json:"debounce" env:"MIMI_DEBOUNCE" flag:"debounce" help:"wait this long after a keystroke before asking the model (cache hits and typing-ahead answer at once); a newer keystroke cancels the wait; 0 = none"`
-	PrefetchNext        bool          `json:"prefetchNext" env:"MIMI_PREFETCH_NEXT" flag:"prefetch-next" help:"when a suggestion arrives, ask in the background for what follows it (as if taken), so the next one is ready when the user has typed or accepted it; the call yields to any other. Off: in the replay benchmark it added calls without lowering latency"`
 	DebounceAdaptive    bool          `json:"debounceAdaptive" env:"MIMI_DEBOUNCE_ADAPTIVE" flag:"debounce-adaptive" help:"while the user is typing, wait half again their recent gap between keystrokes (between debounce and 4× debounce) so their next key lands inside the wait; debounce after a pause"`
 }
 
@@ -103,7 +102,6 @@ func Default() Config {
 		CompletionRank:      "top",
 		Debounce:            0,
 		DebounceAdaptive:    false,
-		PrefetchNext:        false,
 		ActionExplain:       "message",
 		MetricsAddr:         "127.0.0.1:9464",
 		LogLevel:            "info",
