@@ -16,7 +16,6 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/model"
 )
 
 type positionParams struct {
@@ -219,15 +218,20 @@ func (s *Server) forgetLatest(key string, c *call) {
 // completionFailed tells the user once per kind of problem (until a completion succeeds
 // again) and logs at warn level that first time only; repeats go to the debug log.
 func (s *Server) completionFailed(ctx context.Context, err error) {
+	// The layer that knows a failure words it (model.Error does); lsp only decides how loud.
 	key, typ, msg := "other", protocol.MessageTypeWarning, ""
-	var me *model.Error
+	var up userProblem
 	switch {
-	case errors.As(err, &me) && me.Kind != model.KindUnknown && me.Kind != model.KindCancelled:
-		key, msg = "model:"+me.Kind.String(), "mimi-lsp: "+me.Hint()
-		if me.Kind == model.KindUnreachable || me.Kind == model.KindModelMissing || me.Kind == model.KindBadRequest {
+	case errors.As(err, &up):
+		k, m, severe, ok := up.Problem()
+		if !ok {
+			break
+		}
+		key, msg = k, "mimi-lsp: "+m
+		if severe {
 			typ = protocol.MessageTypeError
 		}
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded): // the deadline this server set (cfg.Timeout)
 		s.mu.Lock()
 		timeout := s.cfg.Timeout
 		s.mu.Unlock()
@@ -247,6 +251,13 @@ func (s *Server) completionFailed(ctx context.Context, err error) {
 		return
 	}
 	s.log.Warn("completion failed", "err", err)
+}
+
+// userProblem is a failure that words itself for the user (model.Error): key names the
+// problem (shown once), msg says what to do, severe makes it an error rather than a warning;
+// ok false: not the user's to see.
+type userProblem interface {
+	Problem() (key, msg string, severe, ok bool)
 }
 
 func emptyResult(inline bool) any {

@@ -306,4 +306,3 @@ func (s *Server) executeCommand(ctx context.Context, id jsonrpc2.ID, reply jsonr
 		return s.replyErr(ctx, reply, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q (mimi.search, mimi.reindex, mimi.action, mimi.accepted)", p.Command))
 	}
 }
-

@@ -62,6 +62,18 @@ func (e *Error) Hint() string {
 	}
 }
 
+// Problem words the failure for the user, as the layer that knows it: key stays the same for
+// the same problem (a front end shows it once), msg says what to do, severe means the user must
+// act (nothing works until then) rather than wait. ok is false for a failure that is not the
+// user's to see: a cancelled call, an unclassified one.
+func (e *Error) Problem() (key, msg string, severe, ok bool) {
+	if e.Kind == KindUnknown || e.Kind == KindCancelled {
+		return "", "", false, false
+	}
+	severe = e.Kind == KindUnreachable || e.Kind == KindModelMissing || e.Kind == KindBadRequest
+	return "model:" + e.Kind.String(), e.Hint(), severe, true
+}
+
 // KindOf returns the Kind of err (KindUnknown when err is not an *Error).
 func KindOf(err error) Kind {
 	var e *Error
