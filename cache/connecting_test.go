@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestConnectingAfterWarmUp: once warm, a lookup that times out is a failure unless it never

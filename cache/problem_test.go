@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestRedisURLErrorsNeverShowThePassword: every error ParseRedisURL and NewRedis return for a

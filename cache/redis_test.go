@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 func newRedis(t *testing.T, url string, timeout time.Duration) *cache.Redis {

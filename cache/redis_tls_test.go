@@ -10,7 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestTLSRedisWithDefaultBudget is the reported bug at the package level: a real TLS

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestLookupsWhileConnectingAreNotFailures is the false warning at start: lookups made while

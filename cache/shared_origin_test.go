@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestRedisRefusesControlText: a completion or action planted in Redis holding a terminal

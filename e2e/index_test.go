@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
 )
 
 // progressEnd waits for the $/progress end of the indexing and returns its message.

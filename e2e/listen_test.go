@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
 )
 
 // TestListenTCP serves two editor sessions over TCP from one process.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
 	"github.com/mimi-lsp/mimi-lsp/metrics"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
 )
 
 // runNeovim runs a Lua script in a real headless Neovim whose LSP client starts mimi-lsp on a

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/internal/dashboard"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
 )
 
 // needTool finds a binary the test needs, skipping loudly (failing with MIMI_REQUIRE_ALL=1).

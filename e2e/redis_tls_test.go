@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestTLSRedisSharedWithDefaultBudget is the reported bug end to end: two mimi-lsp processes

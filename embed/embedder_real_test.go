@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
-	"github.com/mimi-lsp/mimi-lsp/internal/ollamatest"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/ollamatest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 

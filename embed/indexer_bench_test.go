@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeembed"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeembed"
 )
 
 // gorootQueries are searches a user of Go's source might make.

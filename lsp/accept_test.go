@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )
 

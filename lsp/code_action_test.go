@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/actions"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 )
 
 // actionService makes the catalogue's actions; resolving answers answer (parsed by the real

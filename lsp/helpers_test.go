@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 	"github.com/mimi-lsp/mimi-lsp/internal/wiring"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 )
 
 // prefetchService records its Prefetch calls.

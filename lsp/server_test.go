@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 )
 
 const goDoc = "package main\n\nfunc add(a, b int) int {\n\treturn \n}\n"

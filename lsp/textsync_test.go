@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 )
 
 // TestBadIncrementalChangeDropsTheDocument: an edit that cannot be applied (range past the

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 )
 
 // indexService is a Service that indexes: it reports progress for 4 files, then blocks until

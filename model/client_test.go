@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
 )
 
 func TestGenerateClassifiesFailures(t *testing.T) {

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LOC="${1:-examples/add.go:10:8}"
 bash scripts/setup.sh ollama
-go build -o bin/tiny-ollama ./internal/cmd/tiny-ollama
+go build -o bin/tiny-ollama ./internal/testenv/tiny-ollama
 mkdir -p .cache
 env_file="$(mktemp .cache/tiny-ollama.XXXXXX)"
 bin/tiny-ollama > "$env_file" &

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
 )
 
 // TestReplaySmoke runs the replay benchmark on two functions of Go's own source against the

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
 )
 
 // oracle is the fake backend's model. It knows the file being typed and answers as a good FIM

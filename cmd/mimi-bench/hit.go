@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 )
 
 // The hit benchmark: identical completions answered from a cache, through one LSP client over

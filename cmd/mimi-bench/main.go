@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
 )
 
 type options struct {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/lsptest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/lsptest"
 	"github.com/mimi-lsp/mimi-lsp/lsp"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mimi-lsp/mimi-lsp/embed"
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeembed"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeembed"
 )
 
 // `mimi-bench report` prints one report of the figures the project tracks, measured in one

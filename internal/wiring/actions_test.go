@@ -9,7 +9,7 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/actions"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
 )
 
 // TestActionModelMissing: a missing action model is found at start with the ollama pull that

@@ -14,7 +14,7 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 	"github.com/mimi-lsp/mimi-lsp/metrics"
 )
 

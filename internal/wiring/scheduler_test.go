@@ -8,7 +8,7 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/completion"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 

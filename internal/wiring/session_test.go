@@ -11,8 +11,8 @@ import (
 
 	"github.com/mimi-lsp/mimi-lsp/cache"
 	"github.com/mimi-lsp/mimi-lsp/config"
-	"github.com/mimi-lsp/mimi-lsp/internal/fakeollama"
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/fakeollama"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 	"github.com/mimi-lsp/mimi-lsp/model"
 )
 

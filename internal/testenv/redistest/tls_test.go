@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/redistest"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/redistest"
 )
 
 // TestStartTLS: the server answers over TLS only, verified against the test CA.

@@ -3,7 +3,7 @@ package ollamatest
 import (
 	"path/filepath"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/tinymodel"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/tinymodel"
 )
 
 // WriteModels writes into dir: fim.gguf (answers Answer after <|fim_middle|>), action.gguf
