@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/golden"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the current output")

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
-	"github.com/mimi-lsp/mimi-lsp/internal/golden"
+	"github.com/mimi-lsp/mimi-lsp/internal/testenv/golden"
 )
 
 // parseDoc takes the markers out of a golden document: ‸ a cursor, «…» a selection, ⟦…⟧ the
