@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
 )
 
 // Errors of answer parsing: each becomes a clear message to the user and no edit.
@@ -182,7 +184,7 @@ func extractCode(answer string, w Want) (code, block string, err error) {
 		}
 		code = t
 	}
-	code = trimBlankLines(code)
+	code = trimBlankLines(code, codescan.For(w.Language, ""))
 	block = code
 	if w.Name != "" {
 		code = declarationOf(code, w)
@@ -239,7 +241,7 @@ func declLine(lines []string, name string) int {
 	return -1
 }
 
-func trimBlankLines(s string) string {
+func trimBlankLines(s string, sy *codescan.Syntax) string {
 	lines := strings.Split(s, "\n")
 	for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
 		lines = lines[1:]
@@ -247,7 +249,11 @@ func trimBlankLines(s string) string {
 	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
 		lines = lines[:len(lines)-1]
 	}
+	info := newLineScan(sy, strings.Join(lines, "\n")).info
 	for i, l := range lines {
+		if i+1 < len(lines) && info[i+1].start.InString() {
+			continue // the line break is inside a string: the spaces before it are the string's
+		}
 		lines[i] = strings.TrimRight(l, " \t\r")
 	}
 	return strings.Join(lines, "\n")

@@ -178,12 +178,13 @@ func Parse(in PromptInput, answer string, cut bool, res Result) (Result, error) 
 	}
 	target := r.Text[a.Start:a.End]
 	first, _, _ := strings.Cut(target, "\n")
-	code, block, err := extractCode(answer, Want{Language: r.Language, Name: a.Name, Indent: indentOf(first), Unit: indentUnit(r.Text), Cut: cut})
+	find := newDeclFinder(r.Text, r.Language) // one scan of the document for its unit and its declaration
+	code, block, err := extractCode(answer, Want{Language: r.Language, Name: a.Name, Indent: indentOf(first), Unit: indentUnit(find.lines()), Cut: cut})
 	if err != nil {
 		return res, err
 	}
 	code = RestoreTokens(code)
-	if d, ok := Enclosing(r.Text, r.Language, a.Start); ok && a.Name != "" && d.HasDoc() && d.Start == a.Start {
+	if d, ok := find.at(a.Start); ok && a.Name != "" && d.HasDoc() && d.Start == a.Start {
 		code = dropLeadingComments(code) // the target starts after the doc comment: keep one
 	}
 	if strings.HasSuffix(target, "\n") {
@@ -213,29 +214,11 @@ func dropLeadingComments(code string) string {
 	return strings.Join(lines[i:], "\n")
 }
 
-// indentUnit guesses one level of the file's indentation: a tab, or the smallest run of
-// leading spaces ("" when the file has none).
-func indentUnit(text string) string {
-	best := 0
-	for _, l := range strings.Split(text, "\n") {
-		ind := indentOf(l)
-		if strings.TrimSpace(l) == "" || ind == "" {
-			continue
-		}
-		if ind[0] == '\t' {
-			return "\t"
-		}
-		if n := len(ind) - len(strings.TrimLeft(ind, " ")); n > 0 && (best == 0 || n < best) {
-			best = n
-		}
-	}
-	return strings.Repeat(" ", best)
-}
-
 // documentEdit inserts the comment of an answer before the declaration (a Python docstring:
 // as the first line of its body), at the declaration's indentation.
 func documentEdit(r Request, a Action, answer string, cut bool, res Result) (Result, error) {
-	d, ok := Enclosing(r.Text, r.Language, a.Start)
+	find := newDeclFinder(r.Text, r.Language)
+	d, ok := find.at(a.Start)
 	if !ok {
 		return res, fmt.Errorf("the declaration moved: nothing to document")
 	}
@@ -248,7 +231,7 @@ func documentEdit(r Request, a Action, answer string, cut bool, res Result) (Res
 		if d.BodyStart > d.Start { // after a signature over several lines
 			at = lineEnd(r.Text, d.BodyStart-1)
 		}
-		body := d.Indent + indentUnitOr(r.Text, "    ")
+		body := d.Indent + indentUnitOr(find.lines(), "    ")
 		res.Edits = []Edit{{Start: at, End: at, New: body + strings.ReplaceAll(doc, "\n", "\n"+body) + "\n"}}
 		return res, nil
 	}
@@ -269,13 +252,6 @@ func documentEdit(r Request, a Action, answer string, cut bool, res Result) (Res
 	}
 	res.Edits = []Edit{{Start: d.Start, End: d.Start, New: strings.Join(lines, "\n") + "\n"}}
 	return res, nil
-}
-
-func indentUnitOr(text, def string) string {
-	if u := indentUnit(text); u != "" {
-		return u
-	}
-	return def
 }
 
 // docstring finds a Python docstring ("""…""") in an answer, fenced or not.

@@ -6,6 +6,8 @@ import (
 	"go/token"
 	"regexp"
 	"strings"
+
+	"github.com/mimi-lsp/mimi-lsp/internal/codescan"
 )
 
 // Decl is a declaration of a document that an action targets, in byte offsets of full lines.
@@ -45,6 +47,7 @@ type declFinder struct {
 	text, lang string
 	goDecls    []Decl // every top-level function, method and type of a Go file that parses
 	goParsed   bool
+	scan       *lineScan // the lines of any other file, scanned once for many offsets
 }
 
 func newDeclFinder(text, lang string) *declFinder {
@@ -65,7 +68,15 @@ func (f *declFinder) at(off int) (Decl, bool) {
 		}
 		return Decl{}, false
 	}
-	return lineEnclosing(f.text, off)
+	return lineEnclosing(f.lines(), f.text, off)
+}
+
+// lines is the document's lines as internal/codescan sees them (scanned once).
+func (f *declFinder) lines() *lineScan {
+	if f.scan == nil {
+		f.scan = newLineScan(codescan.For(f.lang, ""), f.text)
+	}
+	return f.scan
 }
 
 // goDecls lists a Go file's top-level functions, methods and types (a grouped type
@@ -155,9 +166,10 @@ func declAt(line string) (kind, name string, ok bool) {
 	return "", "", false
 }
 
-// lineEnclosing finds the nearest declaration line at or above off whose block contains off.
-func lineEnclosing(text string, off int) (Decl, bool) {
-	lines := strings.Split(text, "\n")
+// lineEnclosing finds the nearest declaration line at or above off whose block contains off
+// (a declaration inside a string or comment, as in a docstring's example, is none).
+func lineEnclosing(s *lineScan, text string, off int) (Decl, bool) {
+	lines := s.lines
 	starts := make([]int, len(lines))
 	o := 0
 	for i, l := range lines {
@@ -167,10 +179,10 @@ func lineEnclosing(text string, off int) (Decl, bool) {
 	cur := strings.Count(text[:off], "\n")
 	for i := min(cur, len(lines)-1); i >= 0 && cur-i < 2000; i-- {
 		kind, name, ok := declAt(lines[i])
-		if !ok {
+		if !ok || s.info[i].inside() {
 			continue
 		}
-		header, end := blockBounds(lines, i)
+		header, end := s.blockBounds(i)
 		if end < cur || kind == "method" && header == i && !strings.Contains(lines[i], "{") {
 			continue // ended before the cursor (or a call statement, not a method): look further up
 		}

@@ -50,8 +50,16 @@ func TestEnclosing(t *testing.T) {
 	}
 }
 
-// TestEnclosingReviewCases: Python signatures over several lines (Black), TypeScript methods
-// without a keyword and arrow functions, and calls with callbacks that are not declarations.
+// pyReport is a Python class whose method holds a string with lines at column 0 (and a
+// bracket continued at column 0): none of them ends the method (issue 17, finding 4).
+const pyReport = "import db\n\n\nclass Report:\n    \"\"\"Orders of a day.\"\"\"\n\n" + pyQuery + "\n    def close(self):\n        db.close()\n\n\ndef main():\n    print(Report().query(1))\n"
+
+const pyQuery = "    def query(self, day):\n        sql = \"\"\"\nSELECT id, total\n  FROM orders\n WHERE day = %s\n\"\"\"\n" +
+	"        rows = db.run(sql, (day,))‸\n        return [\n            r\nfor r in rows\n        ]\n"
+
+// TestEnclosingReviewCases: Python signatures over several lines (Black), strings, comments
+// and continuations at column 0, TypeScript methods without a keyword and arrow functions,
+// and calls with callbacks that are not declarations.
 func TestEnclosingReviewCases(t *testing.T) {
 	tests := []struct {
 		name, lang, text, want, decl string
@@ -62,6 +70,14 @@ func TestEnclosingReviewCases(t *testing.T) {
 			"method load", "  async load(path: string): Promise<string> {\n    return fetch(path);\n  }\n"},
 		{"arrow function", "typescript", "export const sum = (xs: number[]) => {\n  return xs.reduce((a, b) => a + b, 0);‸\n};\n",
 			"function sum", "export const sum = (xs: number[]) => {\n  return xs.reduce((a, b) => a + b, 0);\n};\n"},
+		{"python string at column 0", "python", pyReport, "def query", pyQuery},
+		{"python dict default", "python", "def f(x={}):\n    y = x‸\n    return y\n\nz = 1\n", "def f", "def f(x={}):\n    y = x\n    return y\n"},
+		{"python comment and continuations at column 0", "python", "def f(a):\n    b = a + \\\n1\n#    old = 1\n    c = (b,\n2)\n    return c‸\n\nd = 1\n",
+			"def f", "def f(a):\n    b = a + \\\n1\n#    old = 1\n    c = (b,\n2)\n    return c\n"},
+		{"python def in a docstring", "python", "def f():\n    \"\"\"Use it so:\n\n    def g():\n        f()‸\n    \"\"\"\n    return 1\n", "def f",
+			"def f():\n    \"\"\"Use it so:\n\n    def g():\n        f()\n    \"\"\"\n    return 1\n"},
+		{"javascript braces in strings", "javascript", "function f() {\n  const s = \"}\";‸\n  return s;\n}\n\nfunction g() {}\n", "function f",
+			"function f() {\n  const s = \"}\";\n  return s;\n}\n"},
 		{"callback in a function", "javascript", "function load() {\n  return items.map((x) => {\n    use(x);‸\n  });\n}\n",
 			"function load", "function load() {\n  return items.map((x) => {\n    use(x);\n  });\n}\n"},
 	}
@@ -70,7 +86,7 @@ func TestEnclosingReviewCases(t *testing.T) {
 			off := strings.Index(tt.text, "‸")
 			text := tt.text[:off] + tt.text[off+len("‸"):]
 			d, ok := Enclosing(text, tt.lang, off)
-			if got := d.Kind + " " + d.Name; !ok || got != tt.want || text[d.Start:d.End] != tt.decl {
+			if got := d.Kind + " " + d.Name; !ok || got != tt.want || text[d.Start:d.End] != strings.Replace(tt.decl, "‸", "", 1) {
 				t.Fatalf("Enclosing = %q (%t) %q, want %q %q", got, ok, text[d.Start:d.End], tt.want, tt.decl)
 			}
 		})
