@@ -64,3 +64,44 @@ func TestActionModelMissing(t *testing.T) {
 		})
 	}
 }
+
+// TestNoActionsOnTextHoldingACredential: a file with an innocent name that holds a private
+// key gets no actions, and an action resolved anyway (a stale menu), or one whose test file
+// holds a key, is refused without a model call.
+func TestNoActionsOnTextHoldingACredential(t *testing.T) {
+	fake := fakeollama.New("```go\nfunc add() {}\n```")
+	defer fake.Close()
+	cfg := config.Default()
+	cfg.OllamaHost, cfg.Indexing = fake.URL, false
+	w := New(cfg, slog.New(slog.DiscardHandler))
+	defer w.Close(time.Second)
+	s, err := w.NewSession(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat(strings.Repeat("b3Bl", 16)+"\n", 3) + "-----END OPENSSH PRIVATE KEY-----\n"
+	clean := "package p\n\nfunc add(a, b int) int {\n\treturn 0\n}\n"
+	at := strings.Index(clean, "return")
+	req := actions.Request{Text: clean, Language: "go", Path: "p.go", Start: at, End: at}
+	as := s.CodeActions(req, "/w/p.go")
+	if len(as) == 0 {
+		t.Fatal("no actions in a clean file")
+	}
+	secret := req
+	secret.Text = clean + "\nconst k = `" + key + "`\n"
+	if got := s.CodeActions(secret, "/w/p.go"); len(got) != 0 {
+		t.Fatalf("actions offered in a file holding a key: %v", got)
+	}
+	for name, in := range map[string]actions.PromptInput{
+		"document":  {Action: as[0], Request: secret},
+		"test file": {Action: as[0], Request: req, TestFile: "p_test.go", TestText: "package p\n\n// " + key},
+	} {
+		if _, err := s.ResolveAction(context.Background(), in, "/w/p.go", nil); err == nil || !strings.Contains(err.Error(), "private key") {
+			t.Errorf("%s: resolve err %v; want a refusal naming the private key", name, err)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Fatalf("%d model calls for text holding a key", n)
+	}
+}
