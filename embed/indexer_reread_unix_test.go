@@ -82,3 +82,26 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenRefusesASwapDuringTheOpen: the file is replaced by a link to a secret inside the
+// workspace after the checks and before the open (os.Root follows links that stay inside);
+// Open refuses what it did not check.
+func TestOpenRefusesASwapDuringTheOpen(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"a.go": "package a\n", ".env": "TOKEN=INSIDESECRET\n"})
+	w, err := NewWalker(root, WalkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.openFile = func(rel string) (*os.File, error) {
+		must(t, os.Remove(filepath.Join(root, "a.go")))
+		must(t, os.Symlink(filepath.Join(root, ".env"), filepath.Join(root, "a.go")))
+		return w.openBeneath(rel)
+	}
+	if f, err := w.Open("a.go"); err == nil {
+		b := make([]byte, 64)
+		n, _ := f.Read(b)
+		f.Close()
+		t.Fatalf("opened the swapped file: %q", b[:n])
+	}
+}

@@ -243,7 +243,7 @@ func (w *Walker) walkDir(ctx context.Context, rel string, elems []string, git, m
 			}
 			real, ok := childRel, true
 			if !t.IsRegular() {
-				real, ok = w.linkInside(childRel)
+				real, _, ok = w.linkInside(childRel)
 			}
 			if ok {
 				*out = append(*out, walkCandidate{rel: childRel, real: real, forced: forced})
@@ -272,7 +272,7 @@ func (w *Walker) Accept(relPath string) (File, bool) {
 	if !ok {
 		return File{}, false
 	}
-	real, forced, ok := w.reachable(rel)
+	real, _, forced, ok := w.reachable(rel)
 	if !ok {
 		return File{}, false
 	}
@@ -283,44 +283,44 @@ func (w *Walker) Accept(relPath string) (File, bool) {
 // directory on its way a real directory (a walk never follows a symlinked directory, so a file
 // under one may be outside the root), and itself a regular file or a symlink to an accepted
 // regular file inside the root. forced is as check's; real is the root-relative path of the
-// file itself (rel, or a link's target).
-func (w *Walker) reachable(rel string) (real string, forced, ok bool) {
+// file itself (rel, or a link's target), and info what the check saw there.
+func (w *Walker) reachable(rel string) (real string, info fs.FileInfo, forced, ok bool) {
 	skip, forced := w.check(rel, false)
 	if skip {
-		return "", false, false
+		return "", nil, false, false
 	}
 	for dir := path.Dir(rel); dir != "." && dir != "/"; dir = path.Dir(dir) {
 		if fi, err := os.Lstat(w.abs(dir)); err != nil || !fi.IsDir() { // Lstat: a symlink is not a dir
-			return "", false, false
+			return "", nil, false, false
 		}
 	}
 	fi, err := os.Lstat(w.abs(rel))
 	switch {
 	case err != nil:
-		return "", false, false
+		return "", nil, false, false
 	case fi.Mode().IsRegular():
-		return rel, forced, true
+		return rel, fi, forced, true
 	case fi.Mode()&fs.ModeSymlink != 0:
-		if target, ok := w.linkInside(rel); ok {
-			return target, forced, true
+		if target, tfi, ok := w.linkInside(rel); ok {
+			return target, tfi, forced, true
 		}
 	}
-	return "", false, false
+	return "", nil, false, false
 }
 
 // Open opens an indexed file again (to index it, to read a hit's text back) with every rule of
 // a walk applied to what is there now: a path that became a symlinked directory, a link out of
 // the root, a secret, a FIFO or a device is refused, never opened (or, raced, never read).
-// What the checks saw is what is opened: the file itself (a link's checked target, not the
-// link), through an os.Root of the workspace (no path out of it) with O_NOFOLLOW (a file
-// swapped for a symlink after the checks fails) and O_NONBLOCK (a FIFO swapped in does not
-// block; it is refused as not regular).
+// What the checks saw is what is read: the file itself (a link's checked target, not the link)
+// is opened through an os.Root of the workspace (no path out of it) with O_NONBLOCK (a FIFO
+// swapped in does not block), and it must be the very file the checks saw (os.SameFile): a file
+// swapped after them, for a link to a secret in the workspace say, is refused.
 func (w *Walker) Open(relPath string) (*os.File, error) {
 	rel, ok := cleanRel(relPath)
 	if !ok {
 		return nil, fmt.Errorf("embed: %q is not under the root", relPath)
 	}
-	real, _, ok := w.reachable(rel)
+	real, checked, _, ok := w.reachable(rel)
 	if !ok {
 		return nil, fmt.Errorf("embed: %s is no longer a file the index accepts", rel)
 	}
@@ -328,23 +328,28 @@ func (w *Walker) Open(relPath string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, fmt.Errorf("embed: %s is not a regular file", rel)
+	}
+	if !os.SameFile(checked, st) {
+		f.Close()
+		return nil, fmt.Errorf("embed: %s changed while it was being opened", rel)
 	}
 	return f, nil
 }
 
-// openBeneath opens root-relative rel for reading inside w.root only, following no symlink
-// in its last element and not blocking on a FIFO or device (regular files ignore
-// O_NONBLOCK); callers check the file is regular.
+// openBeneath opens root-relative rel for reading inside w.root only (os.Root follows a
+// symlink only while it stays inside), not blocking on a FIFO or device (regular files ignore
+// O_NONBLOCK); callers check the file is the one they checked.
 func (w *Walker) openBeneath(rel string) (*os.File, error) {
 	root, err := os.OpenRoot(w.root)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	return root.OpenFile(filepath.FromSlash(rel), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	return root.OpenFile(filepath.FromSlash(rel), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
 // check walks the rules down rel's directories: an excluded directory excludes what is in it.
@@ -400,28 +405,28 @@ func lastMatch(ps []gitignore.Pattern, elems []string, isDir bool) gitignore.Mat
 
 // linkInside reports whether the symlink at rel leads to a regular file inside the root that
 // the rules would accept by name (a link must not smuggle in a secret or an ignored file), and
-// that file's root-relative path.
-func (w *Walker) linkInside(rel string) (string, bool) {
+// that file's root-relative path and what was seen there.
+func (w *Walker) linkInside(rel string) (string, fs.FileInfo, bool) {
 	target, err := filepath.EvalSymlinks(w.abs(rel)) // fails on loops and dangling links
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	trel, err := filepath.Rel(w.root, target)
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	trel, ok := cleanRel(trel)
 	if !ok {
-		return "", false
+		return "", nil, false
 	}
-	st, err := os.Stat(target)
+	st, err := os.Lstat(target) // EvalSymlinks resolved every link: this is the file
 	if err != nil || !st.Mode().IsRegular() {
-		return "", false
+		return "", nil, false
 	}
 	if skip, _ := w.check(trel, false); skip {
-		return "", false
+		return "", nil, false
 	}
-	return trel, true
+	return trel, st, true
 }
 
 // inspect checks one file's metadata and first bytes (buf is scratch of sniffSize): the file
