@@ -53,6 +53,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "", "serve LSP over TCP on this address instead of stdio (serve only; loopback addresses only unless --allow-remote)")
 	allowRemote := fs.Bool("allow-remote", false, "with --listen: accept a non-loopback address and let clients set ollamaHost/redisURL (no authentication: only on a trusted network)")
 	maxSessions := fs.Int("max-sessions", 8, "with --listen: how many LSP sessions at once (more connections are closed)")
+	fs.Bool("prefetch-next", false, "removed (it added model calls without lowering latency): accepted and ignored, so old editor configurations still start")
 	fs.Bool("stdio", true, "serve on stdio (the default; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -123,14 +123,22 @@ type bufferedConn struct {
 
 func (b bufferedConn) Read(p []byte) (int, error) { return b.Reader.Read(p) }
 
+// firstByteTimeout is how long a new connection may stay silent before it is dropped.
+const firstByteTimeout = 10 * time.Second
+
 // refuseHTTP drops a connection that starts like an HTTP request: a web page can make the
 // browser send one to a loopback port, and the LSP framing would skip the request line and
 // parse the body as a message.
 func refuseHTTP(c net.Conn) (io.ReadCloser, error) {
 	br := bufio.NewReader(c)
-	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	head, _ := br.Peek(8)
+	_ = c.SetReadDeadline(time.Now().Add(firstByteTimeout))
+	head, err := br.Peek(8)
 	_ = c.SetReadDeadline(time.Time{})
+	if err != nil {
+		// Nothing (or less than a frame header) within the deadline: an idle socket must not
+		// hold one of the --max-sessions slots the owner's editor needs.
+		return nil, fmt.Errorf("no LSP message within %s: %w", firstByteTimeout, err)
+	}
 	for _, m := range []string{"GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "TRACE "} {
 		if strings.HasPrefix(string(head), m) {
 			return nil, fmt.Errorf("an HTTP request (%q…) on the LSP port", strings.TrimSpace(m))

@@ -43,6 +43,7 @@ func TestRefuseHTTPOnTheLSPPort(t *testing.T) {
 		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n": false,
 		"GET /x HTTP/1.1\r\n\r\n":                    false,
 		"Content-Length: 2\r\n\r\n{}":                true,
+		"":                                           false, // closed before a frame: never a session
 	} {
 		a, b := net.Pipe()
 		go func() { _, _ = b.Write([]byte(in)); b.Close() }()
