@@ -95,7 +95,10 @@ func (g *denyGate) logOnce(log *slog.Logger, key, msg string) bool {
 		g.logged = map[string]bool{}
 	}
 	seen := g.logged[key]
-	if !seen && len(g.logged) < 4096 {
+	if !seen {
+		if len(g.logged) >= 4096 {
+			clear(g.logged) // bounded: a file may be said again, not on every request
+		}
 		g.logged[key] = true
 	}
 	g.mu.Unlock()

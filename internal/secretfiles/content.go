@@ -80,8 +80,11 @@ func (r *contentRule) find(text string, lo, hi int) bool {
 func (m *Matcher) Sniff(key, text string) string { return m.sniffer.Sniff(key, text) }
 
 // pemPrivateKey: "-----BEGIN <type> PRIVATE KEY-----" (RSA, EC, DSA, OPENSSH, ENCRYPTED, none,
-// or "PGP PRIVATE KEY BLOCK"), then a body of at least 64 base64 characters before the END
-// line. JSON and string literals that spell the newlines as "\n" count too.
+// or "PGP PRIVATE KEY BLOCK"), then a body of at least 64 base64 characters. The body is read
+// as a key is written — base64, whitespace, header lines ("Proc-Type: 4,ENCRYPTED"), and in
+// source or JSON "\n" escapes, quotes and "+" between string pieces — and ends at the END line
+// or the first other byte, so code that merely spells the header (a parser, a
+// fmt.Sprintf("-----BEGIN %s PRIVATE KEY-----\n", k)) is no key.
 func pemPrivateKey(after string) bool {
 	eol := strings.Index(after, "-----")
 	if eol < 0 || eol > 40 {
@@ -92,14 +95,22 @@ func pemPrivateKey(after string) bool {
 		return false
 	}
 	body := after[eol+5:]
-	end := strings.Index(body, "-----END ")
-	if end < 0 {
-		end = len(body) // a truncated key is still a key
-	}
 	n := 0
-	for i := 0; i < end; i++ {
-		if isBase64(body[i]) {
+	for i := 0; i < len(body) && n < 64; i++ {
+		c := body[i]
+		switch {
+		case isBase64(c):
 			n++
+		case c == '\\' && i+1 < len(body) && (body[i+1] == 'n' || body[i+1] == 'r'):
+			i++ // an escaped line break
+		case c == '-':
+			if strings.HasPrefix(body[i:], "-----END ") {
+				return false // ended before 64 characters
+			}
+			// a header line's value ("DEK-Info: AES-128-CBC")
+		case strings.IndexByte(" \t\r\n=\"'`+,:", c) >= 0:
+		default:
+			return false
 		}
 	}
 	return n >= 64
@@ -146,8 +157,9 @@ func isTokenByte(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
 // of the bytes around the change, not of the whole file (a completion request sniffs its
 // document on every keystroke). Safe for concurrent use.
 type Sniffer struct {
-	mu   sync.Mutex
-	last map[string]sniffed // by document key (its path)
+	mu    sync.Mutex
+	last  map[string]sniffed // by document key (its path)
+	bytes int                // the texts' total size
 }
 
 type sniffed struct {
@@ -155,8 +167,12 @@ type sniffed struct {
 	what string
 }
 
-// snifferMax bounds the remembered documents (then they start over): open files, in practice.
-const snifferMax = 64
+// snifferMax and snifferBytes bound the remembered documents (then they start over): the open
+// files, in practice. A text larger than the byte budget is sniffed whole each time.
+const (
+	snifferMax   = 256
+	snifferBytes = 32 << 20
+)
 
 // Sniff is Sniff(text) for the document key, computed from the change since the last text
 // sniffed for it when that one was clean.
@@ -177,11 +193,19 @@ func (s *Sniffer) Sniff(key, text string) string {
 		what = Sniff(text)
 	}
 	s.mu.Lock()
-	if s.last == nil || len(s.last) >= snifferMax {
-		s.last = map[string]sniffed{}
+	defer s.mu.Unlock()
+	if old, ok := s.last[key]; ok {
+		s.bytes -= len(old.text)
+		delete(s.last, key)
+	}
+	if len(text) > snifferBytes {
+		return what
+	}
+	if s.last == nil || len(s.last) >= snifferMax || s.bytes+len(text) > snifferBytes {
+		s.last, s.bytes = map[string]sniffed{}, 0
 	}
 	s.last[key] = sniffed{text, what}
-	s.mu.Unlock()
+	s.bytes += len(text)
 	return what
 }
 

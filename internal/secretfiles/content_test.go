@@ -20,6 +20,8 @@ func TestSniffFindsCredentials(t *testing.T) {
 		"pkcs8 in go":     "package x\n\nconst key = `-----BEGIN PRIVATE KEY-----\n" + pemBody + "-----END PRIVATE KEY-----`\n",
 		"openssh":         "-----BEGIN OPENSSH PRIVATE KEY-----\n" + pemBody,
 		"pgp":             "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n" + pemBody + "-----END PGP PRIVATE KEY BLOCK-----",
+		"encrypted pem":   "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123ABCD\n\n" + pemBody + "-----END RSA PRIVATE KEY-----\n",
+		"go concatenated": "var k = \"-----BEGIN EC PRIVATE KEY-----\\n\" +\n\t\"" + b64(64) + "\\n\" +\n\t\"" + b64(64) + "\\n\" +\n\t\"-----END EC PRIVATE KEY-----\\n\"\n",
 		"service account": `{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\n` + strings.ReplaceAll(pemBody, "\n", `\n`) + `-----END PRIVATE KEY-----\n"}`,
 		"putty":           "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 2\nAAAA\nPrivate-Lines: 1\nAAAA\n",
 		"aws ini":         "[default]\naws_access_key_id = AKIA0000000000000000\naws_secret_access_key = " + b64(40) + "\n",
@@ -42,6 +44,8 @@ func TestSniffFindsCredentials(t *testing.T) {
 func TestSniffLeavesCodeAboutCredentials(t *testing.T) {
 	cases := map[string]string{
 		"pem parser":     `if strings.HasPrefix(s, "-----BEGIN RSA PRIVATE KEY-----") { return parse(s) }`,
+		"header const":   "const h = \"-----BEGIN PRIVATE KEY-----\"\n\nfunc parse(b []byte) (Key, error) {\n\treturn decodeTheBodyOfTheKeyBlockHereAndThenReturnTheResultToTheCaller(b)\n}\n",
+		"header format":  "s := fmt.Sprintf(\"-----BEGIN %s PRIVATE KEY-----\\n\", kind)\nout = append(out, s...)\nout = append(out, base64EncodedBodyOfTheKeyWithLinesOfSixtyFourCharactersEach...)\n",
 		"public key":     "-----BEGIN PUBLIC KEY-----\n" + strings.Repeat(b64(64)+"\n", 4) + "-----END PUBLIC KEY-----\n",
 		"certificate":    "-----BEGIN CERTIFICATE-----\n" + strings.Repeat(b64(64)+"\n", 4) + "-----END CERTIFICATE-----\n",
 		"sdk map":        `secret = cfg["aws_secret_access_key"]` + "\n" + `'aws_secret_access_key': secret_key,`,
@@ -181,5 +185,24 @@ func BenchmarkSnifferKeystroke(b *testing.B) {
 			b.Fatal("code reported as a secret")
 		}
 		i++
+	}
+}
+
+// TestSnifferIsBounded: many documents and large texts keep the remembered bytes under the
+// budget; verdicts stay right.
+func TestSnifferIsBounded(t *testing.T) {
+	var s Sniffer
+	big := strings.Repeat("x", 4<<20)
+	for i := range 40 {
+		key := strings.Repeat("k", i+1)
+		if s.Sniff(key, big+key) != "" {
+			t.Fatal("code reported as a secret")
+		}
+		if s.bytes > snifferBytes || len(s.last) > snifferMax {
+			t.Fatalf("after %d documents: %d bytes, %d texts", i+1, s.bytes, len(s.last))
+		}
+	}
+	if got := s.Sniff("huge", strings.Repeat("y", snifferBytes+1)); got != "" || s.last["huge"].text != "" {
+		t.Fatalf("a text over the budget was kept (%q)", got)
 	}
 }
