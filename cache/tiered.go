@@ -67,15 +67,18 @@ const (
 
 // GetTier is Get that also says which tier answered ("" on a miss).
 func (t *Tiered) GetTier(ctx context.Context, kind Kind, key string) ([]byte, string, error) {
-	if v, ok, _ := t.l1.Get(ctx, kind, key); ok {
+	var v []byte
+	var ok bool
+	if t.l2 == nil {
+		v, ok, _ = t.l1.Get(ctx, kind, key)
+	} else if v, ok = t.l1.Peek(kind, key); !ok { // our own answer, else one promoted from l2
+		v, ok, _ = t.l1.Get(ctx, kind, t.sharedKey(key)) // the memory tier counts one miss
+	}
+	if ok {
 		t.count(kind, TierMemory)
 		return v, TierMemory, nil
 	}
 	if t.l2 != nil {
-		if v, ok, _ := t.l1.Get(ctx, kind, t.sharedKey(key)); ok {
-			t.count(kind, TierMemory)
-			return v, TierMemory, nil
-		}
 		v, ok, err := t.l2.Get(ctx, kind, key)
 		if err != nil {
 			t.log.Debug("redis get failed; treating as a miss", "err", err)
@@ -103,10 +106,6 @@ func (t *Tiered) GetLocal(kind Kind, key string) ([]byte, bool) {
 	return v, ok
 }
 
-// HasLocal reports whether the memory tier holds key for this Tiered (nothing counted).
-func (t *Tiered) HasLocal(kind Kind, key string) bool {
-	return t.l1.Has(kind, key) || t.l2 != nil && t.l1.Has(kind, t.sharedKey(key))
-}
 
 // Get implements Cache.
 func (t *Tiered) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {

@@ -28,11 +28,30 @@ func uriToPath(u string, windows bool) string {
 	if len(u) < 5 || !strings.EqualFold(u[:5], "file:") {
 		return ""
 	}
-	parsed, err := url.Parse(u)
-	if err != nil || parsed.Opaque != "" {
-		return ""
+	var p, host string
+	if parsed, err := url.Parse(u); err == nil && parsed.Opaque == "" {
+		p, host = parsed.Path, parsed.Host
+	} else {
+		// url.Parse refuses what editors do send (VS Code escapes the authority:
+		// file://wsl%24/Ubuntu/…): split and unescape by hand, so the secret-file rules still
+		// see the path. A part that does not unescape is taken as it is.
+		rest, ok := strings.CutPrefix(u[5:], "//")
+		if !ok {
+			return ""
+		}
+		host, p = rest, "/"
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			host, p = rest[:i], rest[i:]
+		}
+		p, _, _ = strings.Cut(p, "#")
+		p, _, _ = strings.Cut(p, "?")
+		if h, err := url.PathUnescape(host); err == nil {
+			host = h
+		}
+		if q, err := url.PathUnescape(p); err == nil {
+			p = q
+		}
 	}
-	p, host := parsed.Path, parsed.Host
 	if strings.EqualFold(host, "localhost") {
 		host = ""
 	}

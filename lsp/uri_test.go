@@ -21,6 +21,8 @@ func TestURIPathConversion(t *testing.T) {
 		{"file://server/share/dir/x.go", true, `\\server\share\dir\x.go`},
 		{"file:///no/drive", true, ""},
 		{"file:///home/me/%E4%B8%96.go", false, "/home/me/世.go"},
+		{"file://wsl%24/Ubuntu/home/me/.env", true, `\\wsl$\Ubuntu\home\me\.env`},
+		{"file:///home/me/100%/.env", false, "/home/me/100%/.env"},
 	} {
 		if got := uriToPath(tc.uri, tc.windows); got != tc.path {
 			t.Errorf("uriToPath(%q, windows=%v) = %q, want %q", tc.uri, tc.windows, got, tc.path)

@@ -237,7 +237,7 @@ func TestHostGuardOnEveryBind(t *testing.T) {
 	for _, addr := range []string{"172.17.0.1:9464", "0.0.0.0:9464", "metrics.lan:9464"} {
 		h := hostGuard(ok, addr)
 		for host, want := range map[string]int{"evil.example": 403, "evil.example:9464": 403, "rebind.127.0.0.1.nip.io": 403,
-			"172.17.0.1:9464": 200, "[::1]:9464": 200, "10.0.0.7": 200, "localhost:9464": 200, "host.docker.internal": 200,
+			"172.17.0.1:9464": 200, "[::1]:9464": 200, "10.0.0.7": 200, "localhost:9464": 200, "host.docker.internal": 200, "host.containers.internal:9464": 200, "[fe80::1%25eth0]:9464": 200,
 			"metrics.lan": map[bool]int{true: 200, false: 403}[addr == "metrics.lan:9464"]} {
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 			req.Host = host

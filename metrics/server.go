@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -104,11 +105,12 @@ func Serve(m *Metrics, cfg ServerConfig) (*Sidecar, error) {
 // hostGuard refuses requests whose Host names this server by a name it does not have, on
 // every bind (loopback, a docker bridge, all interfaces): a web page that rebinds its own
 // domain to this machine's address (DNS rebinding) sends its own domain as Host. Accepted: an
-// IP literal (a page at http://IP is no rebinding), "localhost", host.docker.internal (the name
-// a Prometheus in a container scrapes this machine by), the name in the configured address,
+// IP literal (a page at http://IP is no rebinding), "localhost", host.docker.internal or
+// host.containers.internal (the names a Prometheus in a Docker or Podman container scrapes this
+// machine by), the name in the configured address,
 // and this machine's own host name.
 func hostGuard(next http.Handler, addr string) http.Handler {
-	names := map[string]bool{"localhost": true, "host.docker.internal": true}
+	names := map[string]bool{"localhost": true, "host.docker.internal": true, "host.containers.internal": true}
 	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(h) == nil {
 		names[strings.ToLower(h)] = true
 	}
@@ -122,7 +124,7 @@ func hostGuard(next http.Handler, addr string) http.Handler {
 			host = h
 		}
 		host = strings.TrimSuffix(strings.Trim(strings.ToLower(host), "[]"), ".")
-		if host != "" && net.ParseIP(host) == nil && !names[host] {
+		if _, err := netip.ParseAddr(host); host != "" && err != nil && !names[host] { // netip: zoned IPv6 too
 			jsonError(w, http.StatusForbidden, "unexpected Host "+strconv.Quote(host)+": this server answers to its IP address, localhost or its own host name")
 			return
 		}

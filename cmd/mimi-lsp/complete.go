@@ -61,6 +61,10 @@ func complete(ctx context.Context, cfg config.Config, args []string, stdout, std
 		printFailure(stderr, "complete", err, cfg)
 		return 1
 	}
+	if res.Notice != "" {
+		fmt.Fprintln(stderr, "mimi-lsp complete: "+res.Notice)
+		return 0
+	}
 	fmt.Fprintf(stderr, "model %s, template %s, %s, %d ms\n", res.Model, res.Template, res.Source, time.Since(start).Milliseconds())
 	if res.Text == "" {
 		fmt.Fprintln(stderr, "(no suggestion)")
