@@ -56,8 +56,12 @@ func reindent(code string, w Want) string {
 			lines[i] = ""
 		case (li.statement() || !byStatements && !li.start.InString() || closer(li, l) || li.comment && i < first) && strings.HasPrefix(l, common):
 			lines[i] = l[len(common):]
-		case !deeper(l, common):
+		case !deeper(l, common) && offside(w.Language):
 			class[i] = kept
+		case !deeper(l, common):
+			// Where indentation is not syntax, a comment's or a bracket's lines at the code's
+			// level or left of it move with the code (only strings keep their bytes).
+			lines[i] = l[sharedPrefix(l, common):]
 		default:
 			lines[i] = l[len(common):]
 		}
@@ -83,6 +87,26 @@ func reindent(code string, w Want) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// offside reports whether indentation is syntax in the language (Python's off-side rule and
+// its kin): there a line inside brackets or a comment at column 0 is kept where it is, since
+// moving it could change what the code means or the round trip of a perfect answer.
+func offside(lang string) bool {
+	switch lang {
+	case "python", "haskell", "nim", "coffeescript", "fsharp", "elm":
+		return true
+	}
+	return false
+}
+
+// sharedPrefix is how many leading bytes l and ind share.
+func sharedPrefix(l, ind string) int {
+	n := 0
+	for n < len(l) && n < len(ind) && l[n] == ind[n] {
+		n++
+	}
+	return n
 }
 
 // commonIndent is the indentation the lines that start statements share (byStatements), or

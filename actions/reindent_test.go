@@ -20,6 +20,9 @@ func TestReindentStrings(t *testing.T) {
 		{"template as it is", jsAt2, Want{Language: "javascript", Indent: "  ", Unit: "  "}, jsAt2},
 		{"template at column 0", "render() {\n  return `\n<p>\n  ${this.x}\n</p>`;\n}", Want{Language: "javascript", Indent: "  ", Unit: "  "}, jsAt2},
 		{"go raw string", "func F() string {\n\treturn `\nline\n\tindented`\n}", Want{Language: "go", Indent: ""}, "func F() string {\n\treturn `\nline\n\tindented`\n}"},
+		{"js block comment at column 0", "/*\nRenders the list.\n*/\nrender() {\n  return 1;\n}", Want{Language: "javascript", Indent: "    ", Unit: "  "},
+			"    /*\n    Renders the list.\n    */\n    render() {\n      return 1;\n    }"},
+		{"java array at column 0", "int[] xs = {\n1,\n2,\n};", Want{Language: "java", Indent: "    ", Unit: "    "}, "    int[] xs = {\n    1,\n    2,\n    };"},
 		{"docstring at two spaces into four", "def f():\n  \"\"\"Sum.\n\n  More.\n  \"\"\"\n  return 1", Want{Language: "python", Indent: "    ", Unit: "    "},
 			"    def f():\n        \"\"\"Sum.\n\n        More.\n        \"\"\"\n        return 1"},
 	}
