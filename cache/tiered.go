@@ -106,7 +106,6 @@ func (t *Tiered) GetLocal(kind Kind, key string) ([]byte, bool) {
 	return v, ok
 }
 
-
 // Get implements Cache.
 func (t *Tiered) Get(ctx context.Context, kind Kind, key string) ([]byte, bool, error) {
 	v, tier, err := t.GetTier(ctx, kind, key)
